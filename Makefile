@@ -1,0 +1,123 @@
+# exorelay - build, test, install.
+#
+# Layout convention (so that adding a module never needs an edit here):
+#   common/*.c          -> build/libcommon.a   (config, logging, strings)
+#   relay/*.c           -> build/librelay.a    (everything but *_main.c)
+#   milter/*.c          -> build/libmilterx.a  (everything but *_main.c)
+#   relay/exorelay_main.c        -> bin/exorelay
+#   relay/sendmail_main.c        -> bin/exorelay-sendmail
+#   milter/milter_main.c         -> bin/exorelay-milter
+#   tests/unit/test_*.c -> one test program each, linked with all libraries
+#
+# BUILD selects the object directory (build, or build-asan for check-asan).
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+BUILD    ?= build
+CC       ?= cc
+WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+SAN_FLAGS ?=
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE -pthread \
+             -Icommon -Irelay -Imilter -MMD -MP
+LIBS      = -lmilter -lcurl -ljansson -lssl -lcrypto -lpthread
+LDFLAGS  ?=
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+ALL_CFLAGS += -DEXORELAY_VERSION='"$(VERSION)"'
+
+COMMON_SRC := $(wildcard common/*.c)
+RELAY_SRC  := $(filter-out %_main.c,$(wildcard relay/*.c))
+MILTER_SRC := $(filter-out %_main.c,$(wildcard milter/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBRELAY  := $(BUILD)/librelay.a
+LIBMILTER := $(BUILD)/libmilterx.a
+ALL_LIBS  := $(LIBRELAY) $(LIBMILTER) $(LIBCOMMON)
+
+PROGRAMS := $(BUILD)/bin/exorelay $(BUILD)/bin/exorelay-milter $(BUILD)/bin/exorelay-sendmail
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.SECONDARY:
+.PHONY: all deps check check-asan demo install uninstall clean bench fuzz
+
+all: $(PROGRAMS) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBRELAY): $(call obj,$(RELAY_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBMILTER): $(call obj,$(MILTER_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/exorelay: $(BUILD)/relay/exorelay_main.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
+$(BUILD)/bin/exorelay-sendmail: $(BUILD)/relay/sendmail_main.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
+$(BUILD)/bin/exorelay-milter: $(BUILD)/milter/milter_main.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# deps - install the Debian packages the build, the tests and the demo need.
+deps:
+	@sh tests/deps.sh
+
+check: deps
+	$(MAKE) all
+	BUILD=$(BUILD) sh tests/run
+
+# The same build and tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+check-asan: deps
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" all
+	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run
+
+demo: deps
+	$(MAKE) all
+	BUILD=$(BUILD) sh tests/demo.sh
+
+bench: deps
+	$(MAKE) all
+	BUILD=$(BUILD) sh bench/run
+
+install: $(PROGRAMS)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/ || true; done
+	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/exorelay
+	[ -e $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf ] || \
+	    install -m 0644 conf/exorelay.conf.example $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/exorelay $(DESTDIR)$(SBINDIR)/exorelay-milter \
+	    $(DESTDIR)$(SBINDIR)/exorelay-sendmail
+	for f in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done
+	for f in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$f); done
+
+clean:
+	rm -rf build build-asan

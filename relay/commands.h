@@ -1,0 +1,26 @@
+/*
+ * commands.h - the subcommands of the exorelay program (see exorelay(8)).
+ *
+ * Each takes the loaded, validated config and the arguments after the
+ * subcommand name (argv[0] is the subcommand), and returns the process exit
+ * status (<sysexits.h>). Each lives in its own file: cmd_NAME.c.
+ */
+#ifndef EXORELAY_COMMANDS_H
+#define EXORELAY_COMMANDS_H
+
+#include "config.h"
+
+/* Global options parsed by exorelay_main.c, visible to the commands. */
+struct global_opts {
+    const char *config_path;
+    int         foreground;     /* run -f */
+};
+extern struct global_opts global_opts;
+
+int cmd_run(struct config *cfg, int argc, char **argv);
+int cmd_test(struct config *cfg, int argc, char **argv);
+int cmd_token(struct config *cfg, int argc, char **argv);
+int cmd_status(struct config *cfg, int argc, char **argv);
+int cmd_queue(struct config *cfg, int argc, char **argv);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * token.h - Entra ID access tokens for the accounts of exorelay.conf.
+ *
+ * SYNOPSIS
+ *	struct token_engine *token_engine_new(cfg)
+ *	void token_engine_free(te)
+ *	int token_get(te, account, &token, &expires, &diag)
+ *		A token valid for at least 60 more seconds: from memory, else
+ *		the account's state file under state_dir, else a request to
+ *		{authority}/{tenant}/oauth2/v2.0/token. Only the last case
+ *		waits on the network. Across threads and processes one request
+ *		is made at a time per account (lock on the state file). On
+ *		success returns 0 and a new secret_t the caller frees. On
+ *		failure returns -1 and fills diag.
+ *	void token_invalidate(te, account, token)
+ *		Upstream refused this token (535): forget it (memory and state
+ *		file, if it is still the cached one) so the next token_get
+ *		fetches a fresh one.
+ *	int token_engine_start_refresher(te)
+ *		A background thread that refreshes each account's token well
+ *		before expiry (75% of its lifetime, never later than 5 minutes
+ *		before), with backoff and jitter, honouring Retry-After.
+ *	void token_engine_reload(te, cfg)
+ *		Adopt a reloaded config (SIGHUP); cached tokens of accounts
+ *		whose identity (tenant, client, credentials) is unchanged stay.
+ */
+#ifndef EXORELAY_TOKEN_H
+#define EXORELAY_TOKEN_H
+
+#include <time.h>
+
+#include "config.h"
+#include "secret.h"
+
+struct token_engine;
+
+/* What went wrong, in the admin's words. */
+struct token_diag {
+    int     temporary;          /* 1: retry later (exit 75, SMTP 4xx);
+                                 * 0: credentials/permission (exit 77) - an
+                                 * SMTP client still gets 4xx: fixable */
+    int     http_status;        /* 0 when no HTTP answer */
+    long    aadsts;             /* first of error_codes, 0 if none */
+    char    cause[256];         /* "the client secret is wrong" */
+    char    fix[512];           /* "use the secret's Value, not its Secret ID ..." */
+    char    detail[512];        /* Entra trace/correlation IDs, curl error: for logs */
+    int     retry_after;        /* seconds from a 429, 0 if none */
+};
+
+struct token_engine *token_engine_new(const struct config *cfg);
+void token_engine_free(struct token_engine *te);
+int token_get(struct token_engine *te, const struct conf_account *acct,
+              secret_t **token, time_t *expires, struct token_diag *diag);
+void token_invalidate(struct token_engine *te, const struct conf_account *acct,
+                      const secret_t *token);
+int token_engine_start_refresher(struct token_engine *te);
+void token_engine_reload(struct token_engine *te, const struct config *cfg);
+
+#endif
