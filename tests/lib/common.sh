@@ -1,0 +1,64 @@
+# common.sh - shell helpers shared by the tests (source it; POSIX sh).
+#
+#   tap_ok COND_STATUS "description"   print ok/not ok from a status ($?)
+#   ok "description" CMD...            run CMD, print ok/not ok
+#   free_port                          print a free TCP port on 127.0.0.1
+#   wait_for CMD... (up to 10 s)       retry CMD until it succeeds
+#   cleanup_add "shell code"           run at exit (LIFO), e.g. kill a PID
+#   skip_all "reason"                  nothing testable here: say why, exit 0
+#
+# Every test gets $TESTS_TMP (scratch), $BIN (built programs), $TOP (tree),
+# $PYTHON (/usr/bin/python3) from tests/run.
+: "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${BUILD:=$TOP/build}"
+: "${BIN:=$BUILD/bin}"
+: "${PYTHON:=/usr/bin/python3}"
+: "${TESTS_TMP:=$(mktemp -d /tmp/exorelay-t.XXXXXX)}"
+export TOP BUILD BIN PYTHON TESTS_TMP
+_tap_n=0
+_cleanup=""
+
+tap_ok() {
+    _tap_n=$((_tap_n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $_tap_n - $2"
+    else
+        echo "not ok $_tap_n - $2"
+    fi
+}
+
+ok() {
+    _desc=$1; shift
+    "$@"
+    tap_ok $? "$_desc"
+}
+
+free_port() {
+    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for() {
+    _i=0
+    while [ $_i -lt 100 ]; do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    return 1
+}
+
+cleanup_add() {
+    _cleanup="$1
+$_cleanup"
+}
+
+_run_cleanup() {
+    eval "$_cleanup"
+}
+trap '_run_cleanup' EXIT
+trap 'exit 143' INT TERM
+
+skip_all() {
+    echo "1..0 # SKIP $1"
+    exit 0
+}
