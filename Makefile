@@ -8,6 +8,7 @@
 #   relay/sendmail_main.c        -> bin/exorelay-sendmail
 #   milter/milter_main.c         -> bin/exorelay-milter
 #   tests/unit/test_*.c -> one test program each, linked with all libraries
+#   tests/unit/tool_*.c -> helper programs for the shell tests (not run alone)
 #
 # BUILD selects the object directory (build, or build-asan for check-asan).
 
@@ -35,6 +36,7 @@ COMMON_SRC := $(wildcard common/*.c)
 RELAY_SRC  := $(filter-out %_main.c,$(wildcard relay/*.c))
 MILTER_SRC := $(filter-out %_main.c,$(wildcard milter/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+TOOL_SRC   := $(wildcard tests/unit/tool_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -45,11 +47,12 @@ ALL_LIBS  := $(LIBRELAY) $(LIBMILTER) $(LIBCOMMON)
 
 PROGRAMS := $(BUILD)/bin/exorelay $(BUILD)/bin/exorelay-milter $(BUILD)/bin/exorelay-sendmail
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
 
 .SECONDARY:
 .PHONY: all deps check check-asan demo install uninstall clean bench fuzz
 
-all: $(PROGRAMS) $(UNIT_BINS)
+all: $(PROGRAMS) $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +75,10 @@ $(BUILD)/bin/exorelay-sendmail: $(BUILD)/relay/sendmail_main.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
 $(BUILD)/bin/exorelay-milter: $(BUILD)/milter/milter_main.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
+
+$(BUILD)/tests/tools/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
 

@@ -1,0 +1,51 @@
+/*
+ * deliver.h - the pools of all accounts, and one-shot delivery of a whole
+ * message through them (for the spool's queue runner, exorelay-sendmail's
+ * inline delivery, alarm mail and "exorelay test --to"). The SMTP server
+ * streams its messages through pool.h/upstream.h directly instead.
+ *
+ * SYNOPSIS
+ *	struct pools *pools_new(cfg, te)   one pool per account, made lazily
+ *	struct pool *pools_get(pools, account)
+ *	void pools_reap(pools)             close idle connections (call often)
+ *	void pools_free(pools)
+ *	int deliver_message(pools, account, sender, rcpts, nrcpt, fd, &result)
+ *		Submit the RFC 5322 message read from fd (LF or CRLF line
+ *		ends; it is sent with CRLF and dot-stuffed) from sender to the
+ *		recipients over a pooled connection of account, with one retry
+ *		on a fresh connection when a reused one turns out closed.
+ *		Returns 0 when upstream accepted it for at least one recipient
+ *		(result says which recipients were refused and why), -1 when
+ *		not delivered: result.final holds the reply (upstream's, or a
+ *		local 4xx naming the cause) and result.permanent says whether
+ *		retrying can help.
+ */
+#ifndef EXORELAY_DELIVER_H
+#define EXORELAY_DELIVER_H
+
+#include "config.h"
+#include "pool.h"
+#include "smtp_reply.h"
+#include "token.h"
+
+struct pools;
+
+struct deliver_result {
+    struct smtp_reply final;        /* final reply after data, or the failure */
+    int     permanent;              /* 1: 5xx, do not retry */
+    size_t  nrefused;               /* recipients refused at RCPT */
+    int    *rcpt_code;              /* per recipient reply code (caller frees
+                                     * with deliver_result_free) */
+    char  **rcpt_text;              /* per recipient reply text */
+};
+
+struct pools *pools_new(const struct config *cfg, struct token_engine *te);
+struct pool *pools_get(struct pools *pools, const struct conf_account *acct);
+void pools_reap(struct pools *pools);
+void pools_free(struct pools *pools);
+int deliver_message(struct pools *pools, const struct conf_account *acct,
+                    const char *sender, char *const *rcpts, size_t nrcpt,
+                    int fd, struct deliver_result *result);
+void deliver_result_free(struct deliver_result *result);
+
+#endif
