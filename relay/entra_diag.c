@@ -12,6 +12,7 @@
  *		No usable HTTP answer: DNS, connect, timeout, TLS
  *		verification (naming the issuer nobody vouched for), proxy.
  *	void entra_diag_set(diag, temporary, cause, fix, detail)
+ *	void entra_diag_causef(diag, temporary, fix, fmt, ...)
  *		Any other diagnosis (credential files, state, policy).
  *	void entra_diag_redact(diag, secret)
  *		Belt and braces: replace a secret's text, should a peer have
@@ -71,14 +72,49 @@ static const struct aadsts_row {
      "scope = line: that is the default)"},
 };
 
+/* appendf - printf at the end of what buf holds, truncating */
+static void __attribute__((format(printf, 3, 4)))
+appendf(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+/* setf - printf into buf, truncating: diagnoses are short on purpose */
+static void __attribute__((format(printf, 3, 4)))
+setf(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
 /* entra_diag_set - fill diag with a diagnosis made here */
 void entra_diag_set(struct token_diag *diag, int temporary, const char *cause,
                     const char *fix, const char *detail)
 {
     diag->temporary = temporary;
-    snprintf(diag->cause, sizeof(diag->cause), "%s", cause ? cause : "");
-    snprintf(diag->fix, sizeof(diag->fix), "%s", fix ? fix : "");
-    snprintf(diag->detail, sizeof(diag->detail), "%s", detail ? detail : "");
+    setf(diag->cause, sizeof(diag->cause), "%s", cause ? cause : "");
+    setf(diag->fix, sizeof(diag->fix), "%s", fix ? fix : "");
+    setf(diag->detail, sizeof(diag->detail), "%s", detail ? detail : "");
+}
+
+/* entra_diag_causef - a diagnosis whose cause is formatted */
+void entra_diag_causef(struct token_diag *diag, int temporary, const char *fix,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    entra_diag_set(diag, temporary, "", fix, "");
+    va_start(ap, fmt);
+    vsnprintf(diag->cause, sizeof(diag->cause), fmt, ap);
+    va_end(ap);
 }
 
 /* first_line - the description up to its first CR/LF (the rest is IDs) */
@@ -92,18 +128,6 @@ static void first_line(const char *text, char *buf, size_t len)
     buf[n] = 0;
 }
 
-/* appendf - printf at the end of what buf holds, truncating */
-static void __attribute__((format(printf, 3, 4)))
-appendf(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-}
-
 /* diag_unknown_error - an OAuth error the table does not know */
 static void diag_unknown_error(struct token_diag *diag, const char *error,
                                long aadsts, const char *description)
@@ -111,16 +135,16 @@ static void diag_unknown_error(struct token_diag *diag, const char *error,
     char line[160];
 
     first_line(description, line, sizeof(line));
-    snprintf(diag->cause, sizeof(diag->cause), "Entra ID refused the token "
+    setf(diag->cause, sizeof(diag->cause), "Entra ID refused the token "
              "request: %s", *line ? line : error);
     if (aadsts && !*line)
         appendf(diag->cause, sizeof(diag->cause), " (AADSTS%ld)", aadsts);
     if (aadsts)
-        snprintf(diag->fix, sizeof(diag->fix), "look up AADSTS%ld on "
+        setf(diag->fix, sizeof(diag->fix), "look up AADSTS%ld on "
                  "https://login.microsoftonline.com/error?code=%ld and check "
                  "the app registration", aadsts, aadsts);
     else
-        snprintf(diag->fix, sizeof(diag->fix), "check tenant =, client_id = "
+        setf(diag->fix, sizeof(diag->fix), "check tenant =, client_id = "
                  "and the credential of this account");
 }
 
@@ -129,27 +153,27 @@ static void diag_http_without_error(struct token_diag *diag, long status)
 {
     diag->temporary = 1;
     if (status == 429) {
-        snprintf(diag->cause, sizeof(diag->cause), "Entra ID is throttling "
+        setf(diag->cause, sizeof(diag->cause), "Entra ID is throttling "
                  "token requests (HTTP 429)");
         if (diag->retry_after > 0)
-            snprintf(diag->fix, sizeof(diag->fix), "nothing to do: exorelay "
+            setf(diag->fix, sizeof(diag->fix), "nothing to do: exorelay "
                      "waits %d seconds as Entra asked, then retries; if it "
                      "persists, look for another program requesting tokens "
                      "for this app", diag->retry_after);
         else
-            snprintf(diag->fix, sizeof(diag->fix), "nothing to do: exorelay "
+            setf(diag->fix, sizeof(diag->fix), "nothing to do: exorelay "
                      "backs off and retries; if it persists, look for another "
                      "program requesting tokens for this app");
     } else if (status >= 500) {
-        snprintf(diag->cause, sizeof(diag->cause), "the Entra ID token "
+        setf(diag->cause, sizeof(diag->cause), "the Entra ID token "
                  "endpoint has a server error (HTTP %ld)", status);
-        snprintf(diag->fix, sizeof(diag->fix), "nothing to fix here: exorelay "
+        setf(diag->fix, sizeof(diag->fix), "nothing to fix here: exorelay "
                  "retries; check https://status.cloud.microsoft if it "
                  "persists");
     } else {
-        snprintf(diag->cause, sizeof(diag->cause), "the token endpoint "
+        setf(diag->cause, sizeof(diag->cause), "the token endpoint "
                  "answered HTTP %ld without an OAuth error", status);
-        snprintf(diag->fix, sizeof(diag->fix), "check authority = and, if a "
+        setf(diag->fix, sizeof(diag->fix), "check authority = and, if a "
                  "proxy is in the way, that it passes the request through");
     }
 }
@@ -162,7 +186,7 @@ void entra_diag_error(struct token_diag *diag, long http_status,
     diag->http_status = (int) http_status;
     diag->aadsts = aadsts;
     diag->temporary = 0;
-    snprintf(diag->detail, sizeof(diag->detail), "HTTP %ld", http_status);
+    setf(diag->detail, sizeof(diag->detail), "HTTP %ld", http_status);
     if (error)
         appendf(diag->detail, sizeof(diag->detail), " error=%s", error);
     if (aadsts)
@@ -174,9 +198,9 @@ void entra_diag_error(struct token_diag *diag, long http_status,
                 correlation_id);
     for (size_t i = 0; i < sizeof(aadsts_table) / sizeof(aadsts_table[0]); i++) {
         if (aadsts_table[i].code == aadsts) {
-            snprintf(diag->cause, sizeof(diag->cause), "%s (AADSTS%ld)",
+            setf(diag->cause, sizeof(diag->cause), "%s (AADSTS%ld)",
                      aadsts_table[i].cause, aadsts);
-            snprintf(diag->fix, sizeof(diag->fix), "%s", aadsts_table[i].fix);
+            setf(diag->fix, sizeof(diag->fix), "%s", aadsts_table[i].fix);
             return;
         }
     }
@@ -190,19 +214,23 @@ void entra_diag_error(struct token_diag *diag, long http_status,
 static void diag_tls(struct token_diag *diag, const struct http_reply *r,
                      const char *ca_file)
 {
-    if (*r->tls_issuer)
-        snprintf(diag->cause, sizeof(diag->cause), "the token endpoint's TLS "
-                 "certificate could not be verified: %s (issuer: %s)",
-                 *r->tls_reason ? r->tls_reason : "verification failed",
-                 r->tls_issuer);
-    else
-        snprintf(diag->cause, sizeof(diag->cause), "the token endpoint's TLS "
-                 "certificate could not be verified: %s", r->curl_error);
-    snprintf(diag->fix, sizeof(diag->fix), "if a TLS-inspecting proxy or a "
-             "private CA issued it, add that CA certificate (PEM) to ca_file = "
-             "in [upstream]%s%s%s; otherwise check that authority = names the "
-             "real Entra endpoint", ca_file ? " (now " : "",
-             ca_file ? ca_file : "", ca_file ? ")" : "");
+    if (r->tls_issuer[0] == 0) {
+        /* the chain was fine: the name, or a ca_file that would not load */
+        setf(diag->cause, sizeof(diag->cause), "the token endpoint's TLS "
+             "certificate could not be verified: %s", r->curl_error);
+        setf(diag->fix, sizeof(diag->fix), "check that authority = names the "
+             "real Entra endpoint, and that ca_file = (if set) is a readable "
+             "PEM file");
+        return;
+    }
+    setf(diag->cause, sizeof(diag->cause), "the token endpoint's TLS "
+         "certificate could not be verified: %s (issuer: %s)",
+         *r->tls_reason ? r->tls_reason : "verification failed", r->tls_issuer);
+    setf(diag->fix, sizeof(diag->fix), "if a TLS-inspecting proxy or a private "
+         "CA issued it, add that CA certificate (PEM) to ca_file = in "
+         "[upstream]%s%s%s; otherwise check that authority = names the real "
+         "Entra endpoint", ca_file ? " (now " : "", ca_file ? ca_file : "",
+         ca_file ? ")" : "");
 }
 
 /* diag_connect - DNS, refused, timed out */
@@ -211,30 +239,30 @@ static void diag_connect(struct token_diag *diag, const struct http_reply *r,
 {
     switch (r->curl_code) {
     case CURLE_COULDNT_RESOLVE_HOST:
-        snprintf(diag->cause, sizeof(diag->cause), "cannot resolve %s (DNS)",
+        setf(diag->cause, sizeof(diag->cause), "cannot resolve %s (DNS)",
                  host);
-        snprintf(diag->fix, sizeof(diag->fix), "check this host's DNS "
+        setf(diag->fix, sizeof(diag->fix), "check this host's DNS "
                  "(/etc/resolv.conf) and authority =");
         break;
     case CURLE_COULDNT_RESOLVE_PROXY:
-        snprintf(diag->cause, sizeof(diag->cause), "cannot resolve the proxy");
-        snprintf(diag->fix, sizeof(diag->fix), "check proxy = (or the "
+        setf(diag->cause, sizeof(diag->cause), "cannot resolve the proxy");
+        setf(diag->fix, sizeof(diag->fix), "check proxy = (or the "
                  "https_proxy environment variable) and DNS");
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        snprintf(diag->cause, sizeof(diag->cause), "no answer from %s in "
+        setf(diag->cause, sizeof(diag->cause), "no answer from %s in "
                  "time", host);
-        snprintf(diag->fix, sizeof(diag->fix), r->via_proxy
+        setf(diag->fix, sizeof(diag->fix), r->via_proxy
                  ? "check that the proxy reaches %s on port 443"
                  : "if this host reaches the Internet only through a proxy, "
                  "set proxy = in the account (or https_proxy); else check the "
                  "firewall for %s port 443", host);
         break;
     default:
-        snprintf(diag->cause, sizeof(diag->cause), "cannot connect to %s%s: "
+        setf(diag->cause, sizeof(diag->cause), "cannot connect to %s%s: "
                  "%s", host, r->via_proxy ? " through the proxy" : "",
                  r->curl_error);
-        snprintf(diag->fix, sizeof(diag->fix), r->via_proxy
+        setf(diag->fix, sizeof(diag->fix), r->via_proxy
                  ? "check proxy = (or https_proxy) and that the proxy allows "
                  "%s port 443" : "check the firewall for %s port 443, or set "
                  "proxy = if outbound traffic must use a proxy", host);
@@ -265,7 +293,7 @@ void entra_diag_transport(struct token_diag *diag, const struct http_reply *r,
     diag->temporary = 1;
     diag->http_status = 0;
     diag->aadsts = 0;
-    snprintf(diag->detail, sizeof(diag->detail), "curl error %d: %s",
+    setf(diag->detail, sizeof(diag->detail), "curl error %d: %s",
              r->curl_code, r->curl_error);
     if (r->curl_code == CURLE_PEER_FAILED_VERIFICATION
         || r->curl_code == CURLE_SSL_CACERT_BADFILE || *r->tls_issuer)

@@ -163,9 +163,11 @@ static json_t *read_json(const char *path)
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TOKEN_REPLY_MAX)
         msg_warn("token: ignoring state file %s: not a small regular file", path);
-    else if ((root = json_loadfd(fd, 0, &jerr)) == NULL || !json_is_object(root))
+    else if ((root = json_loadfd(fd, 0, &jerr)) == NULL)
         msg_warn("token: ignoring corrupt state file %s (line %d: %s)", path,
-                 jerr.line, root ? "not an object" : jerr.text);
+                 jerr.line, jerr.text);
+    else if (!json_is_object(root))
+        msg_warn("token: ignoring corrupt state file %s (not a JSON object)", path);
     close(fd);
     if (root && !json_is_object(root)) {
         json_decref(root);

@@ -26,24 +26,18 @@
 
 #include "token_int.h"
 
-/* cred_fail - a credential problem the admin must fix (exit 77) */
-static int cred_fail(struct token_diag *diag, const char *cause, const char *fix)
-{
-    entra_diag_set(diag, 0, cause, fix, "");
-    return -1;
-}
-
 /* load_secret - the client secret file */
 static int load_secret(const struct token_params *p, struct token_cred *cred,
                        struct token_diag *diag)
 {
-    char err[300], cause[256];
+    char err[300];
 
     if ((cred->secret = secret_from_file(p->secret_file, err, sizeof(err))) == NULL) {
-        snprintf(cause, sizeof(cause), "cannot use the client secret file: %s", err);
-        return cred_fail(diag, cause, "client_secret_file must name a file "
-                         "only its owner can read (chmod 600) holding the "
-                         "secret's Value");
+        entra_diag_causef(diag, 0, "client_secret_file must name a file only "
+                          "its owner can read (chmod 600) holding the "
+                          "secret's Value", "cannot use the client secret "
+                          "file: %s", err);
+        return -1;
     }
     snprintf(cred->fingerprint, sizeof(cred->fingerprint), "secret:%s",
              secret_fingerprint(cred->secret));
@@ -90,33 +84,35 @@ static time_t cert_not_after(X509 *cert)
 static int load_certificate(const struct token_params *p, struct token_cred *cred,
                             struct token_diag *diag)
 {
-    char err[300], cause[256], thumb[64];
+    char err[300], thumb[64];
 
     if ((cred->cert = read_cert(p->cert_file)) == NULL) {
         ERR_clear_error();
-        snprintf(cause, sizeof(cause), "cannot read a PEM certificate from %s",
-                 p->cert_file);
-        return cred_fail(diag, cause, "certificate_file must hold the "
-                         "certificate uploaded to the app registration, in PEM");
+        entra_diag_causef(diag, 0, "certificate_file must hold the certificate "
+                          "uploaded to the app registration, in PEM",
+                          "cannot read a PEM certificate from %s", p->cert_file);
+        return -1;
     }
     if (file_mode_problem(p->key_file, err, sizeof(err)) < 0) {
-        snprintf(cause, sizeof(cause), "cannot use the private key file: %s", err);
-        return cred_fail(diag, cause, "private_key_file must be readable by its "
-                         "owner only (chmod 600)");
+        entra_diag_causef(diag, 0, "private_key_file must be readable by its "
+                          "owner only (chmod 600)", "cannot use the private "
+                          "key file: %s", err);
+        return -1;
     }
     if ((cred->key = read_key(p->key_file)) == NULL) {
         ERR_clear_error();
-        snprintf(cause, sizeof(cause), "cannot read the private key in %s",
-                 p->key_file);
-        return cred_fail(diag, cause, "private_key_file must hold an "
-                         "unencrypted PEM private key (RSA or EC P-256); "
-                         "decrypt it with openssl pkey");
+        entra_diag_causef(diag, 0, "private_key_file must hold an unencrypted "
+                          "PEM private key (RSA or EC P-256); decrypt it with "
+                          "openssl pkey", "cannot read the private key in %s",
+                          p->key_file);
+        return -1;
     }
     if (X509_check_private_key(cred->cert, cred->key) != 1) {
         ERR_clear_error();
-        return cred_fail(diag, "the private key does not belong to the "
-                         "certificate", "private_key_file must be the key "
-                         "of certificate_file");
+        entra_diag_set(diag, 0, "the private key does not belong to the "
+                       "certificate", "private_key_file must be the key of "
+                       "certificate_file", "");
+        return -1;
     }
     jwt_thumbprint(cred->cert, EVP_sha256(), thumb, sizeof(thumb));
     snprintf(cred->fingerprint, sizeof(cred->fingerprint), "cert:%s", thumb);
@@ -133,9 +129,10 @@ int token_cred_load(const struct token_params *p, struct token_cred *cred,
         return load_secret(p, cred, diag);
     if (p->cert_file && p->key_file)
         return load_certificate(p, cred, diag);
-    return cred_fail(diag, "the account has no credential",
-                     "set client_secret_file, or certificate_file and "
-                     "private_key_file");
+    entra_diag_set(diag, 0, "the account has no credential", "set "
+                   "client_secret_file, or certificate_file and "
+                   "private_key_file", "");
+    return -1;
 }
 
 void token_cred_free(struct token_cred *cred)

@@ -114,6 +114,8 @@ void entra_diag_transport(struct token_diag *diag, const struct http_reply *repl
                           const char *url, const char *ca_file);
 void entra_diag_set(struct token_diag *diag, int temporary, const char *cause,
                     const char *fix, const char *detail);
+void entra_diag_causef(struct token_diag *diag, int temporary, const char *fix,
+                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void entra_diag_redact(struct token_diag *diag, const secret_t *secret);
 
 /* token_cache.c: the state file. */
