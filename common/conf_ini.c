@@ -27,7 +27,7 @@ struct ini_reader *ini_open(const char *path, char *err, size_t errlen)
     FILE   *fp = fopen(path, "re");
 
     if (fp == NULL) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return NULL;
     }
     if ((r = calloc(1, sizeof(*r))) == NULL) {
