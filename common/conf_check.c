@@ -108,19 +108,20 @@ static void check_relay(struct config *cfg, const struct conf_inst *in, struct c
  * gethostname() gives, its first label, its domain, and localhost. */
 void    conf_default_local_domains(struct strlist *out)
 {
-    char    host[256];
-    const char *dot;
+    char    host[256] = "";
+    char   *dot;
 
-    if (gethostname(host, sizeof(host) - 1) == 0 && (host[sizeof(host) - 1] = 0, *host)) {
+    if (gethostname(host, sizeof(host) - 1) < 0)
+        host[0] = 0;
+    if (host[0] && strcmp(host, "localhost") != 0) {
         strlist_add(out, host);
         if ((dot = strchr(host, '.')) != NULL && dot[1]) {
             strlist_add(out, dot + 1);
-            host[dot - host] = 0;
+            *dot = 0;
             strlist_add(out, host);
         }
     }
-    if (strcmp(host, "localhost") != 0)
-        strlist_add(out, "localhost");
+    strlist_add(out, "localhost");
 }
 
 /* conf_check_all - see conf_impl.h */

@@ -99,23 +99,27 @@ static const struct conf_key class_keys[] = {
 
 /* Section objects: the singletons share struct config. */
 
+/* config_obj - the singletons fill struct config itself */
 static void *config_obj(struct config *cfg, size_t idx)
 {
     (void) idx;
     return cfg;
 }
 
+/* one - a singleton section has one object */
 static size_t one(const struct config *cfg)
 {
     (void) cfg;
     return 1;
 }
 
+/* account_obj - the account of instance idx */
 static void *account_obj(struct config *cfg, size_t idx)
 {
     return &cfg->accounts[idx];
 }
 
+/* account_add - a new, empty [account NAME] */
 static size_t account_add(struct config *cfg, const char *name, int line)
 {
     struct conf_account *v = conf_xgrow(cfg->accounts, cfg->naccounts, sizeof(*v));
@@ -127,16 +131,19 @@ static size_t account_add(struct config *cfg, const char *name, int line)
     return cfg->naccounts++;
 }
 
+/* account_count - how many accounts there are */
 static size_t account_count(const struct config *cfg)
 {
     return cfg->naccounts;
 }
 
+/* class_obj - the class of instance idx */
 static void *class_obj(struct config *cfg, size_t idx)
 {
     return &cfg->classes[idx];
 }
 
+/* class_add - a new, empty [class NAME] */
 static size_t class_add(struct config *cfg, const char *name, int line)
 {
     struct conf_class *v = conf_xgrow(cfg->classes, cfg->nclasses, sizeof(*v));
@@ -148,6 +155,7 @@ static size_t class_add(struct config *cfg, const char *name, int line)
     return cfg->nclasses++;
 }
 
+/* class_count - how many classes there are */
 static size_t class_count(const struct config *cfg)
 {
     return cfg->nclasses;
@@ -168,6 +176,7 @@ const struct conf_section conf_sections[] = {
 };
 const size_t conf_nsections = NKEYS(conf_sections);
 
+/* conf_section_find - a section kind by its name, or NULL */
 const struct conf_section *conf_section_find(const char *name)
 {
     for (size_t i = 0; i < conf_nsections; i++)
@@ -176,6 +185,7 @@ const struct conf_section *conf_section_find(const char *name)
     return NULL;
 }
 
+/* conf_key_find - a key of a section by its name, or NULL */
 const struct conf_key *conf_key_find(const struct conf_section *sec, const char *name)
 {
     for (size_t i = 0; i < sec->nkeys; i++)

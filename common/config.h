@@ -19,6 +19,14 @@
  *	const char *config_path_default(void)
  *		$EXORELAY_CONF, else /etc/exorelay/exorelay.conf
  *
+ * After a successful load every default is in place: control_socket is
+ * {state_dir}/control.sock unless given, local_domains the host's own names
+ * unless given, and a class without "account" names the default account.
+ *
+ * Keys are defined in one table per section (common/conf_keys.c: name,
+ * value type, default, field); adding a key is a field here, one line
+ * there, and its entry in man/exorelay.conf.5 (tests/t_man.sh checks).
+ *
  * File format: "[section]" or "[account NAME]"/"[class NAME]" headers,
  * "key = value" lines, "#" or ";" comments (whole line, or after white
  * space at the end of a value). Sizes accept K/M/G suffixes, durations
