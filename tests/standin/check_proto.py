@@ -347,6 +347,15 @@ def check_control(env, tok):
        "tenant-wide SMTP AUTH switched off while running: 535 5.7.139", lines)
     s.close()
     ok(len(sc["tenants"]) == 2, "scenario merge keeps the other tenants")
+    full = ctl(env, "GET", "/scenario")
+    small = dict(full, tenants=full["tenants"][:1],
+                 apps=[a for a in full["apps"] if a["name"] != "fabrikam"])
+    ctl(env, "POST", "/scenario?replace=1", small)
+    st, body, _ = post_token(env, "fabrikam.onmicrosoft.com", {})
+    ok(st == 400 and body["error_codes"] == [90002],
+       "POST /scenario?replace=1: a tenant left out is gone (90002)", st)
+    ctl(env, "POST", "/scenario?replace=1", full)
+    ok(get_token(env, "fabrikam") != "", "... and back after replacing again")
 
 
 def main():

@@ -80,8 +80,8 @@ class Session:
         try:
             self._fault_421("CONNECT")
             self.reply("220 %s.outlook.office365.com Microsoft ESMTP MAIL Service ready "
-                       "at %s [%s]" % (self.sc.data["smtp"]["host"],
-                                       email.utils.formatdate(), self.id))
+                       "at %s [%s]" % (self.sc.data["smtp"]["host"], time.strftime(
+                           "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), self.id))
             while self._command():
                 pass
         except (Closed, Abort, LineTooLong, ssl.SSLError, OSError):
