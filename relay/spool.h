@@ -79,6 +79,7 @@
  *		exclusively, for inline delivery by the caller.
  *	int spool_write_file(dir_path, name, env, msg, len, mode, &fd, ...)
  *		the same, into any directory (the DSN path uses it)
+ *	int spool_make_dirs(spool_dir, err, errlen)  create the missing layout
  *	int spool_state_load(spool_dir, id, env)   state/ID alone (for listings)
  *	int spool_state_read(spool_dir, id, env)   merge state/ID into env
  *	void spool_state_remove(spool_dir, id)
@@ -161,6 +162,7 @@ int spool_write_file(const char *dir, struct spool_env *env, const char *msg,
                      size_t len, mode_t mode, int *fd_out,
                      char *err, size_t errlen);
 int spool_fsync_dir(const char *dir);
+int spool_make_dirs(const char *spool_dir, char *err, size_t errlen);
 
 int spool_state_load(const char *spool_dir, const char *id, struct spool_env *env);
 int spool_state_read(const char *spool_dir, const char *id, struct spool_env *env);

@@ -140,3 +140,27 @@ int spool_submit(const char *spool_dir, struct spool_env *env, const char *msg,
     }
     return spool_write_file(dir, env, msg, len, 0604, fd_out, err, errlen);
 }
+
+/* spool_make_dirs - create what is missing of the layout in spool.h, with
+ * its modes (existing directories are left as the admin made them) */
+int spool_make_dirs(const char *spool_dir, char *err, size_t errlen)
+{
+    static const struct { const char *sub; mode_t mode; } dirs[] = {
+        {NULL, 0755}, {SPOOL_MAILDROP, 01770}, {SPOOL_QUEUE, 0700},
+        {SPOOL_STATE, 02750}, {SPOOL_FAILED, 0700},
+    };
+    char path[4096];
+
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        if (spool_path(path, sizeof(path), spool_dir, dirs[i].sub, NULL, NULL) < 0)
+            return -1;
+        if (mkdir(path, dirs[i].mode) == 0) {
+            if (chmod(path, dirs[i].mode) < 0)
+                return snprintf(err, errlen, "chmod %s: %s", path, strerror(errno)), -1;
+        } else if (errno != EEXIST) {
+            snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
