@@ -335,6 +335,23 @@ def check_smtp_reply(env, tok):
     s.close()
 
 
+def check_idle(env, tok):
+    ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 1.0}, "tenants": [
+        {"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72", "smtp_auth_disabled": False}]})
+    s = Smtp(env.smtp_port, env.ca)
+    code, lines = s.login(MAILBOX, tok)
+    ok(code == 235, "tenant SMTP AUTH switched back on while running", lines)
+    time.sleep(1.5)
+    code, lines = s.reply()
+    ok(lines == ["451 4.7.0 Timeout waiting for client input"] and s.closed(),
+       "idle_timeout: 451 4.7.0 then closed", lines)
+    ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 600}})
+    s.close()
+    st = ctl(env, "GET", "/stats")
+    ok(st["idle_timeouts"] == 1 and st["concurrent"].get(MAILBOX) is None,
+       "idle_timeouts counted, session slot freed", st["concurrent"])
+
+
 def check_control(env, tok):
     m = ctl(env, "GET", "/messages")["messages"]
     ok(len(m) == ctl(env, "GET", "/stats")["recorded"] and m[0]["auth_user"] == MAILBOX,
@@ -400,6 +417,7 @@ def main():
     check_concurrency(env, tok)
     check_assertions(env)
     check_control(env, tok)
+    check_idle(env, tok)
     print("1..%d" % N)
 
 
