@@ -146,6 +146,7 @@ class Session:
                 self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
                                           "Please try again later."))
             if name == "smtp_421" or f.get("close"):
+                self._commit_pending()      # a 250 queued before goes out now
                 self.c.flush()
                 raise Abort()
             return True
