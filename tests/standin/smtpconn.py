@@ -125,7 +125,7 @@ class Conn:
             if i >= 0:
                 raw = bytes(self.buf[:i + 2])
                 self.pos = i + 5
-                return _unstuff(raw), dropped > 0
+                return _unstuff(raw), dropped > 0 or len(raw) > limit
             if len(self.buf) + dropped > limit and len(self.buf) > 8:
                 # Too big: keep only what a terminator split across
                 # reads needs, and just count the rest.
