@@ -31,7 +31,7 @@
 #include "token.h"
 
 static struct config *cfg;
-static const struct conf_account *acct;
+static const struct conf_account *account_used;
 static struct token_engine *te;
 static struct pools *shared;
 static char **files;
@@ -88,7 +88,7 @@ static int take(void)
 /* note_open - keep the largest number of connections seen open */
 static void note_open(struct pools *pools)
 {
-    int     n = pool_max_seen(pools_get(pools, acct));
+    int     n = pool_max_seen(pools_get(pools, account_used));
 
     pthread_mutex_lock(&out_lock);
     if (n > max_open)
@@ -113,7 +113,7 @@ static void *worker(void *arg)
             exit(2);
         }
         t0 = now_ms();
-        rc = deliver_message(pools, acct, from, rcpts, nrcpt, fd, &res);
+        rc = deliver_message(pools, account_used, from, rcpts, nrcpt, fd, &res);
         report(i, file, rc, &res, now_ms() - t0);
         deliver_result_free(&res);
         close(fd);
@@ -133,7 +133,7 @@ static void setup(const char *conf, const char *account)
 
     if ((cfg = config_load(conf, stderr, &nerr)) == NULL)
         exit(2);
-    if ((acct = config_account(cfg, account)) == NULL) {
+    if ((account_used = config_account(cfg, account)) == NULL) {
         fprintf(stderr, "no account %s\n", account ? account : "(default)");
         exit(2);
     }
