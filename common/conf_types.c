@@ -254,11 +254,12 @@ static int each_item(const struct conf_key *k, const char *value, void *obj,
 {
     char   *copy = conf_xstrdup(value), *save = NULL, *item;
     char    why[512];
-    size_t  used = 0;
+    size_t  used = 0, n = 0;
     int     bad = 0;
 
     err[0] = 0;
     for (item = strtok_r(copy, ", \t", &save); item; item = strtok_r(NULL, ", \t", &save)) {
+        n++;
         if (one_item(k, item, obj, why, sizeof(why)) == 0)
             continue;
         bad = -1;
@@ -267,6 +268,10 @@ static int each_item(const struct conf_key *k, const char *value, void *obj,
                                       used ? "; " : "", why);
     }
     free(copy);
+    if (!bad && n == 0 && (k->flags & CONF_REQUIRED)) {
+        snprintf(err, errlen, "needs a value");
+        return -1;
+    }
     return bad;
 }
 

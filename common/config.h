@@ -18,6 +18,10 @@
  *	const struct conf_class *config_class(cfg, name)
  *	const char *config_path_default(void)
  *		$EXORELAY_CONF, else /etc/exorelay/exorelay.conf
+ *	void config_skip_file_checks(skip)
+ *		skip != 0: config_load() checks only the syntax of the file
+ *		names it holds, opens none of them (for exorelay-sendmail
+ *		run by an ordinary user, who may not read the secrets)
  *
  * After a successful load every default is in place: control_socket is
  * {state_dir}/control.sock unless given, local_domains the host's own names
@@ -158,5 +162,6 @@ const struct conf_account *config_account_for_sender(const struct config *cfg,
                                                      const char *sender);
 const struct conf_class *config_class(const struct config *cfg, const char *name);
 const char *config_path_default(void);
+void config_skip_file_checks(int skip);
 
 #endif

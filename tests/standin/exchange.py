@@ -1,7 +1,7 @@
 """exchange - stand-in for Exchange Online SMTP submission (smtp.office365.com:587).
 
 SYNOPSIS
-    srv = SmtpServer(state, ssl_context, log)   listens on 127.0.0.1, port 0
+    srv = SmtpServer(state, ssl_context, log, port=0)   listens on 127.0.0.1
     srv.port; srv.start()                       accept loop in a thread
 
 One thread per session. Greeting, EHLO lists before and after STARTTLS,
@@ -13,6 +13,7 @@ them. Faults (state.py): smtp_delay_ms, drop_in_data, eod_4xx, smtp_421.
 import base64
 import binascii
 import email.utils
+import functools
 import re
 import socket
 import ssl
@@ -381,12 +382,18 @@ class Session:
         addrs = [self.mail_from] if self.mail_from else []
         m = FROM_RE.search(content, 0, _header_end(content))
         if m:
-            value = m.group(1).decode("utf-8", "replace").replace("\r\n", "")
-            addrs += [a for _, a in email.utils.getaddresses([value]) if a]
+            addrs += _from_addresses(m.group(1))
         for a in addrs:
             if not self.sc.may_send_as(app, mbox, a):
                 return a
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _from_addresses(raw):
+    """_from_addresses - the addresses of a From: value (cached: bulk mail repeats it)."""
+    value = raw.decode("utf-8", "replace").replace("\r\n", "")
+    return [a for _, a in email.utils.getaddresses([value]) if a]
 
 
 def _header_end(content):
@@ -395,9 +402,9 @@ def _header_end(content):
 
 
 class SmtpServer:
-    def __init__(self, state, ctx, log, host="127.0.0.1"):
+    def __init__(self, state, ctx, log, port=0, host="127.0.0.1"):
         self.state, self.ctx, self.log = state, ctx, log
-        self.lsock = socket.create_server((host, 0), backlog=128)
+        self.lsock = socket.create_server((host, port), backlog=128)
         self.port = self.lsock.getsockname()[1]
         self._n = 0
         self._lock = threading.Lock()
