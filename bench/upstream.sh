@@ -2,7 +2,8 @@
 # upstream.sh - what connection reuse buys, measured in one run against the
 # Exchange Online stand-in, through deliver_message() (tool_deliver):
 #
-#   round trips per message on a warm connection (the stand-in's counter)
+#   round trips per message on a warm connection (the stand-in's counter),
+#   for a message from a file (BDAT LAST) and from a pipe (DATA)
 #   time per message with DELAY_MS (default 20) of emulated round-trip
 #   delay: warm pool (one connection reused) against a fresh connection
 #   per message (connect, TLS, EHLO, AUTH each time: the baseline)
@@ -47,21 +48,27 @@ delay() { standin_ctl POST /faults "{\"clear\": true, \"smtp_delay_ms\": $1}" >/
 counter() { standin_stat "$1"; }
 
 echo "upstream delivery: $N messages of $(wc -c <"$MSG") bytes, one thread"
+# round_trips LABEL [tool args] - stand-in round trips per message of a run
+round_trips() {
+    standin_ctl POST /reset >/dev/null
+    run "$@" >/dev/null
+    echo "$(counter round_trips) $(counter messages) $(counter smtp_connections)" |
+        awk '{ printf "%.2f (%d for %d messages over %d connection(s))", $1 / $2, $1, $2, $3 }'
+}
+ratio() { awk "BEGIN { printf \"%.1fx\", $2 / ($1 > 0 ? $1 : 1) }"; }
+
 delay 0
-standin_ctl POST /reset >/dev/null
-w0=$(run warm0)
-rt=$(counter round_trips); m=$(counter messages); conns=$(counter smtp_connections)
-f0=$(run fresh0 -F)
+echo "round trips per message, warm connection (stand-in counter):"
+echo "  from a file (BDAT LAST): $(round_trips rt_file)"
+echo "  from a pipe (DATA):      $(round_trips rt_pipe -P)"
+w0=$(run warm0); p0=$(run pipe0 -P); f0=$(run fresh0 -F)
 delay "$DELAY"
-w20=$(run warm20)
-f20=$(run fresh20 -F)
+w20=$(run warm20); p20=$(run pipe20 -P); f20=$(run fresh20 -F)
 delay 0
-echo "round trips per message, warm connection: $(awk "BEGIN { printf \"%.2f\", $rt / $m }")" \
-     "($rt for $m messages over $conns connection(s); stand-in counter)"
-printf '%-34s %10s %10s %8s\n' "time per message (ms)" "warm pool" "fresh" "ratio"
-printf '%-34s %10s %10s %8s\n' "loopback, no delay" "$w0" "$f0" \
-    "$(awk "BEGIN { printf \"%.1fx\", $f0 / ($w0 > 0 ? $w0 : 1) }")"
-printf '%-34s %10s %10s %8s\n' "${DELAY} ms emulated round trip" "$w20" "$f20" \
-    "$(awk "BEGIN { printf \"%.1fx\", $f20 / ($w20 > 0 ? $w20 : 1) }")"
+printf '%-30s %10s %10s %10s %8s\n' "time per message (ms)" "warm BDAT" "warm DATA" "fresh" "ratio"
+printf '%-30s %10s %10s %10s %8s\n' "loopback, no delay" "$w0" "$p0" "$f0" "$(ratio "$w0" "$f0")"
+printf '%-30s %10s %10s %10s %8s\n' "${DELAY} ms emulated round trip" "$w20" "$p20" "$f20" \
+    "$(ratio "$w20" "$f20")"
+echo "(ratio = fresh / warm BDAT; fresh = a new connection per message, from a file)"
 echo "(fresh = new TCP + TLS + EHLO + AUTH per message, token from memory;" \
      "TCP/TLS handshakes are not delayed by the stand-in, so fresh is a lower bound)"
