@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import time
+import urllib.error
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -384,6 +385,12 @@ def check_control(env, tok):
     check_smtp_reply(env, tok)
     ctl(env, "DELETE", "/faults")
     ok(ctl(env, "GET", "/faults") == {}, "DELETE /faults")
+    try:
+        ctl(env, "POST", "/faults", {"token_error": {"row": "no_such_row"}})
+        refused = False
+    except urllib.error.HTTPError as e:
+        refused = e.code == 400
+    ok(refused and ctl(env, "GET", "/faults") == {}, "POST /faults refuses an unknown row: 400")
     st = ctl(env, "POST", "/reset")
     ok(st["messages"] == 0 and st["auth_ok"] == 0, "POST /reset zeroes the counters")
     sc = ctl(env, "POST", "/scenario", {"tenants": [{"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72",
