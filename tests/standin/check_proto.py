@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import time
+import urllib.error
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -335,6 +336,23 @@ def check_smtp_reply(env, tok):
     s.close()
 
 
+def check_idle(env, tok):
+    ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 1.0}, "tenants": [
+        {"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72", "smtp_auth_disabled": False}]})
+    s = Smtp(env.smtp_port, env.ca)
+    code, lines = s.login(MAILBOX, tok)
+    ok(code == 235, "tenant SMTP AUTH switched back on while running", lines)
+    time.sleep(1.5)
+    code, lines = s.reply()
+    ok(lines == ["451 4.7.0 Timeout waiting for client input"] and s.closed(),
+       "idle_timeout: 451 4.7.0 then closed", lines)
+    ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 600}})
+    s.close()
+    st = ctl(env, "GET", "/stats")
+    ok(st["idle_timeouts"] == 1 and st["concurrent"].get(MAILBOX) is None,
+       "idle_timeouts counted, session slot freed", st["concurrent"])
+
+
 def check_control(env, tok):
     m = ctl(env, "GET", "/messages")["messages"]
     ok(len(m) == ctl(env, "GET", "/stats")["recorded"] and m[0]["auth_user"] == MAILBOX,
@@ -367,6 +385,12 @@ def check_control(env, tok):
     check_smtp_reply(env, tok)
     ctl(env, "DELETE", "/faults")
     ok(ctl(env, "GET", "/faults") == {}, "DELETE /faults")
+    try:
+        ctl(env, "POST", "/faults", {"token_error": {"row": "no_such_row"}})
+        refused = False
+    except urllib.error.HTTPError as e:
+        refused = e.code == 400
+    ok(refused and ctl(env, "GET", "/faults") == {}, "POST /faults refuses an unknown row: 400")
     st = ctl(env, "POST", "/reset")
     ok(st["messages"] == 0 and st["auth_ok"] == 0, "POST /reset zeroes the counters")
     sc = ctl(env, "POST", "/scenario", {"tenants": [{"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72",
@@ -400,6 +424,7 @@ def main():
     check_concurrency(env, tok)
     check_assertions(env)
     check_control(env, tok)
+    check_idle(env, tok)
     print("1..%d" % N)
 
 

@@ -21,7 +21,7 @@ import ssl
 import threading
 import time
 
-from smtpconn import Closed, Conn, LineTooLong
+from smtpconn import Closed, Conn, IdleTimeout, LineTooLong
 
 EHLO_KEYWORDS = ["SIZE {size}", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES",
                  "STARTTLS", "8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8"]
@@ -87,6 +87,8 @@ class Session:
                            "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), self.id))
             while self._command():
                 pass
+        except IdleTimeout:
+            self._idle_timeout()
         except (Closed, Abort, LineTooLong, ssl.SSLError, OSError):
             pass
         finally:
@@ -94,6 +96,15 @@ class Session:
             if self.auth:
                 self.st.session_close(self.auth[0]["address"].lower())
             self.c.close()
+
+    def _idle_timeout(self):
+        self.st.count("idle_timeouts")
+        self.log("session %s: idle timeout, closing" % self.id)
+        self.reply("451 4.7.0 Timeout waiting for client input")
+        try:
+            self.c.flush()
+        except OSError:
+            pass
 
     def _command(self):
         try:
@@ -135,6 +146,7 @@ class Session:
                 self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
                                           "Please try again later."))
             if name == "smtp_421" or f.get("close"):
+                self._commit_pending()      # a 250 queued before goes out now
                 self.c.flush()
                 raise Abort()
             return True
@@ -449,7 +461,7 @@ class SmtpServer:
         while True:
             sock, addr = self.lsock.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(600)
+            sock.settimeout(float(self.state.scenario.data["smtp"].get("idle_timeout", 600)))
             self.state.count("smtp_connections")
             threading.Thread(target=Session(self, sock, addr, self.ctx).run,
                              daemon=True).start()
