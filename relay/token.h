@@ -23,6 +23,16 @@
  *	void token_engine_reload(te, cfg)
  *		Adopt a reloaded config (SIGHUP); cached tokens of accounts
  *		whose identity (tenant, client, credentials) is unchanged stay.
+ *	void token_engine_stats(te, &stats)
+ *		counters since token_engine_new (for status and tests)
+ *	int token_peek(cfg, account, &expires, &obtained, &last_failure)
+ *		What the account's state file says, without network or lock
+ *		(for status): 1 a token is cached (expires, obtained set),
+ *		0 none. last_failure (may be NULL) gets the last failed
+ *		request's diagnosis, cause[0] == 0 when there was none.
+ *	int token_diag_exit(diag)
+ *		the exit status for a diagnosis: 75 (EX_TEMPFAIL) or 77
+ *		(EX_NOPERM)
  */
 #ifndef EXORELAY_TOKEN_H
 #define EXORELAY_TOKEN_H
@@ -47,6 +57,18 @@ struct token_diag {
     int     retry_after;        /* seconds from a 429, 0 if none */
 };
 
+/* Counters of one engine (one process). */
+struct token_stats {
+    unsigned long gets;         /* token_get calls */
+    unsigned long from_memory;  /* ... answered from memory at once */
+    unsigned long inline_fetches;/* ... that fetched (state file or network) */
+    unsigned long waited;       /* ... that waited for another thread's fetch */
+    unsigned long requests;     /* requests sent to Entra ID (any thread) */
+    unsigned long inline_requests;/* ... of them while a token_get waited */
+    unsigned long failures;     /* failed fetches */
+    unsigned long refreshes;    /* fetches by the background refresher */
+};
+
 struct token_engine *token_engine_new(const struct config *cfg);
 void token_engine_free(struct token_engine *te);
 int token_get(struct token_engine *te, const struct conf_account *acct,
@@ -55,5 +77,9 @@ void token_invalidate(struct token_engine *te, const struct conf_account *acct,
                       const secret_t *token);
 int token_engine_start_refresher(struct token_engine *te);
 void token_engine_reload(struct token_engine *te, const struct config *cfg);
+void token_engine_stats(struct token_engine *te, struct token_stats *stats);
+int token_peek(const struct config *cfg, const struct conf_account *acct,
+               time_t *expires, time_t *obtained, struct token_diag *last_failure);
+int token_diag_exit(const struct token_diag *diag);
 
 #endif

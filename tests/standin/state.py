@@ -1,0 +1,194 @@
+"""state - what the stand-ins share: scenario, counters, faults, tokens, records.
+
+SYNOPSIS
+    st = State(dir, scenario, record_mode)
+    st.scenario                         current Scenario (swapped whole)
+    st.count(name, n=1)                 bump a counter
+    st.stats() -> dict                  counters for GET /stats
+    st.reset()                          counters back to zero
+    st.faults / st.set_faults(dict)     fault table (see README.md)
+    st.take_fault(name) -> dict|None    consume one occurrence of a fault
+    st.pick(name) -> bool               does a count/every/probability fault fire now
+    st.issue_token(app, lifetime)       new opaque token (a str)
+    st.lookup_token(token)              its grant dict or None
+    st.revoke_tokens()                  forget every token issued
+    st.jti_seen(client_id, jti, exp)    True if replayed (and remembers it)
+    st.session_open(mailbox) -> bool    False when the mailbox has too many
+    st.session_close(mailbox)
+    st.record(content, meta) -> id      store an accepted message
+    st.messages() -> list               envelopes of recorded messages
+
+Everything is guarded by one lock; the critical sections are tiny.
+"""
+import base64
+import json
+import os
+import random
+import secrets
+import threading
+import time
+
+COUNTERS = ("token_requests", "tokens_issued", "token_errors",
+            "smtp_connections", "tls_handshakes", "auth_attempts", "auth_ok",
+            "auth_failed", "messages", "messages_refused", "round_trips",
+            "concurrency_refused", "dropped_in_data", "faults_fired")
+
+
+class State:
+    def __init__(self, d, scenario, record_mode="full"):
+        self.dir = d
+        self.msgdir = os.path.join(d, "messages")
+        os.makedirs(self.msgdir, exist_ok=True)
+        self.record_mode = record_mode
+        self.scenario = scenario
+        self.lock = threading.Lock()
+        self.tokens = {}
+        self.jtis = {}
+        self.sessions = {}
+        self.faults = {}
+        self.rngs = {}
+        self.fault_seen = {}
+        self.envelopes = []
+        self.next_id = 1
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.c = {k: 0 for k in COUNTERS}
+            self.max_conc = {m: n for m, n in self.sessions.items() if n}
+            self.rt_last = 0
+
+    def count(self, name, n=1):
+        with self.lock:
+            self.c[name] = self.c.get(name, 0) + n
+
+    def stats(self):
+        with self.lock:
+            s = dict(self.c)
+            s["max_concurrent"] = dict(self.max_conc)
+            s["concurrent"] = {m: n for m, n in self.sessions.items() if n}
+            s["round_trips_last"] = self.rt_last
+            m = s["messages"]
+            s["round_trips_avg"] = round(s["round_trips"] / m, 3) if m else 0
+            s["recorded"] = self.next_id - 1
+            return s
+
+    # faults
+
+    def set_faults(self, upd, clear=False):
+        with self.lock:
+            if clear:
+                self.faults = {}
+            for k, v in upd.items():
+                if v is None:
+                    self.faults.pop(k, None)
+                else:
+                    self.faults[k] = dict(v) if isinstance(v, dict) else v
+                    self.fault_seen[k] = 0
+                    if isinstance(v, dict) and "seed" in v:
+                        self.rngs[k] = random.Random(v["seed"])
+            return dict(self.faults)
+
+    def fault(self, name):
+        with self.lock:
+            return self.faults.get(name)
+
+    def pick(self, name):
+        """pick - whether fault name fires for this occurrence.
+
+        A fault dict may have "count" (the next N occurrences; consumed),
+        "every" (each Nth occurrence), "probability" (with "seed"); with
+        none of these it fires every time until cleared."""
+        with self.lock:
+            f = self.faults.get(name)
+            if not isinstance(f, dict):
+                return None
+            self.fault_seen[name] = self.fault_seen.get(name, 0) + 1
+            fire = True
+            if "every" in f:
+                fire = self.fault_seen[name] % max(1, int(f["every"])) == 0
+            elif "probability" in f:
+                rng = self.rngs.setdefault(name, random.Random(f.get("seed")))
+                fire = rng.random() < float(f["probability"])
+            if fire and "count" in f:
+                f["count"] = int(f["count"]) - 1
+                if f["count"] <= 0:
+                    del self.faults[name]
+            if fire:
+                self.c["faults_fired"] += 1
+            return f if fire else None
+
+    # tokens
+
+    def issue_token(self, app, lifetime):
+        # Opaque, about 2 KB like the real ones, URL-safe.
+        tok = "EwB" + base64.urlsafe_b64encode(secrets.token_bytes(1500)).decode().rstrip("=")
+        grant = {"client_id": app["client_id"], "tenant": app["_tenant_id"],
+                 "expires": time.time() + lifetime}
+        with self.lock:
+            self.tokens[tok] = grant
+            self.c["tokens_issued"] += 1
+        return tok
+
+    def lookup_token(self, tok):
+        with self.lock:
+            return self.tokens.get(tok)
+
+    def revoke_tokens(self):
+        with self.lock:
+            n = len(self.tokens)
+            self.tokens = {}
+            return n
+
+    def jti_seen(self, client_id, jti, exp):
+        now = time.time()
+        with self.lock:
+            for k in [k for k, e in self.jtis.items() if e < now - 600]:
+                del self.jtis[k]
+            key = (client_id, jti)
+            if key in self.jtis:
+                return True
+            self.jtis[key] = exp
+            return False
+
+    # sessions per mailbox
+
+    def session_open(self, mbox, limit):
+        with self.lock:
+            n = self.sessions.get(mbox, 0)
+            if n >= limit:
+                self.c["concurrency_refused"] += 1
+                return False
+            self.sessions[mbox] = n + 1
+            self.max_conc[mbox] = max(self.max_conc.get(mbox, 0), n + 1)
+            return True
+
+    def session_close(self, mbox):
+        with self.lock:
+            self.sessions[mbox] = max(0, self.sessions.get(mbox, 0) - 1)
+
+    # records
+
+    def record(self, content, meta, round_trips):
+        with self.lock:
+            n = self.next_id
+            self.next_id += 1
+            self.c["messages"] += 1
+            self.c["round_trips"] += round_trips
+            self.rt_last = round_trips
+        meta = dict(meta, id="%06d" % n, size=len(content), round_trips=round_trips)
+        base = os.path.join(self.msgdir, "%06d" % n)
+        if self.record_mode == "full":
+            with open(base + ".eml", "wb") as f:
+                f.write(content)
+        if self.record_mode != "none":
+            with open(base + ".json.tmp", "w") as f:
+                json.dump(meta, f)
+            os.rename(base + ".json.tmp", base + ".json")
+        with self.lock:
+            self.envelopes.append(meta)
+        return n
+
+    def messages(self):
+        with self.lock:
+            return list(self.envelopes)
