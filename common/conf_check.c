@@ -104,20 +104,23 @@ static void check_relay(struct config *cfg, const struct conf_inst *in, struct c
         cfg->control_socket = NULL;
 }
 
-/* conf_default_local_domains - the host's names, without DNS: the name
- * gethostname() gives, its first label, its domain, and localhost. */
+/* conf_default_local_domains - the host's own names, without DNS: the name
+ * gethostname() gives, its first label, and localhost. Not its parent
+ * domain: mail to colleagues at example.com is exactly the outbound mail
+ * the milter is for (Postfix's mydestination leaves $mydomain out too). */
 void    conf_default_local_domains(struct strlist *out)
 {
     char    host[256];
-    const char *dot;
+    char   *dot;
 
     if (gethostname(host, sizeof(host) - 1) == 0 && (host[sizeof(host) - 1] = 0, *host)) {
         strlist_add(out, host);
-        if ((dot = strchr(host, '.')) != NULL && dot[1]) {
-            strlist_add(out, dot + 1);
-            host[dot - host] = 0;
+        if ((dot = strchr(host, '.')) != NULL) {
+            *dot = 0;
             strlist_add(out, host);
         }
+    } else {
+        host[0] = 0;
     }
     if (strcmp(host, "localhost") != 0)
         strlist_add(out, "localhost");

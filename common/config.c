@@ -343,16 +343,3 @@ const char *config_path_default(void)
 
     return env && *env ? env : "/etc/exorelay/exorelay.conf";
 }
-
-/* config_account - placeholder lookup until the loader lands */
-const struct conf_account *config_account(const struct config *cfg, const char *name)
-{
-    if (cfg == NULL || cfg->naccounts == 0)
-        return NULL;
-    if (name == NULL)
-        return &cfg->accounts[0];
-    for (size_t i = 0; i < cfg->naccounts; i++)
-        if (strcmp(cfg->accounts[i].name, name) == 0)
-            return &cfg->accounts[i];
-    return NULL;
-}

@@ -142,7 +142,7 @@ static sfsistat xx_envrcpt(SMFICTX *ctx, char **argv)
         return refuse(ctx, "451", "4.3.5", "exorelay-milter has no configuration loaded");
     if ((rcpt = addr_envelope(argv[0])) == NULL)
         return refuse(ctx, "451", "4.3.0", "exorelay-milter: out of memory");
-    outbound = !classify_is_local(&c->mc->local_domains, rcpt);
+    outbound = !classify_is_local(&c->mc->cfg->local_domains, rcpt);
     free(rcpt);
     if (outbound) {
         if ((refusal = rcpt_refusal(ctx, c->mc->cfg, &c->msg)) != 0) {

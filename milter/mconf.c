@@ -5,13 +5,10 @@
  * mutex; messages in flight keep theirs through the reference count. This
  * is how SIGHUP changes the rules without dropping a connection.
  */
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "mconf.h"
@@ -19,69 +16,10 @@
 static pthread_mutex_t mconf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mconf *mconf_current;
 
-/* strlist_add - append a copy of s, unless already there */
-static int strlist_add(struct strlist *l, const char *s)
-{
-    char  **v;
-
-    for (size_t i = 0; i < l->n; i++)
-        if (strcasecmp(l->v[i], s) == 0)
-            return 0;
-    if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL)
-        return -1;
-    l->v = v;
-    if ((v[l->n] = strdup(s)) == NULL)
-        return -1;
-    l->n++;
-    return 0;
-}
-
-/* strlist_clear - free the strings and the vector */
-static void strlist_clear(struct strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
-}
-
-/* host_names - the default local_domains: this host's own names */
-static int host_names(struct strlist *out)
-{
-    char    host[256];
-    struct addrinfo hints = {.ai_flags = AI_CANONNAME}, *res = NULL;
-    int     ret = strlist_add(out, "localhost");
-
-    if (gethostname(host, sizeof(host)) != 0)
-        return ret;
-    host[sizeof(host) - 1] = 0;
-    ret |= strlist_add(out, host);
-    /* XXX getaddrinfo() may ask DNS; it runs at load time only, not per message */
-    if (getaddrinfo(host, NULL, &hints, &res) == 0) {
-        if (res && res->ai_canonname)
-            ret |= strlist_add(out, res->ai_canonname);
-        freeaddrinfo(res);
-    }
-    return ret;
-}
-
-/* local_domains - the config's list, or the host's names when it has none */
-static int local_domains(const struct config *cfg, struct strlist *out)
-{
-    if (cfg->local_domains.n == 0)
-        return host_names(out);
-    for (size_t i = 0; i < cfg->local_domains.n; i++)
-        if (strlist_add(out, cfg->local_domains.v[i]) < 0)
-            return -1;
-    return 0;
-}
-
 /* mconf_free - release a config nobody holds any more */
 static void mconf_free(struct mconf *mc)
 {
     config_free(mc->cfg);
-    strlist_clear(&mc->local_domains);
     free(mc);
 }
 
@@ -122,11 +60,8 @@ int mconf_load(const char *path)
                   mconf_current ? "the previous config stays" : "cannot start");
         return -1;
     }
-    if ((mc = calloc(1, sizeof(*mc))) == NULL || local_domains(cfg, &mc->local_domains) < 0) {
+    if ((mc = calloc(1, sizeof(*mc))) == NULL) {
         msg_error("%s: out of memory", path);
-        if (mc)
-            strlist_clear(&mc->local_domains);
-        free(mc);
         config_free(cfg);
         return -1;
     }

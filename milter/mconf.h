@@ -25,7 +25,6 @@
 
 struct mconf {
     struct config *cfg;
-    struct strlist local_domains;  /* cfg's, else the host's own names */
     int     refs;
 };
 

@@ -39,12 +39,13 @@
 #include "log.h"
 #include "mconf.h"
 #include "msock.h"
+#include "privs.h"
 
 #define PROGNAME "exorelay-milter"
-#define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_SOCKET_GROUP "postfix"
 
 static int sig_pipe[2] = {-1, -1};
+static char *socket_spec;               /* [milter] socket as opened */
 
 /* usage - the --help text */
 static void usage(FILE *fp)
@@ -137,34 +138,22 @@ static int serve(const char *path)
     return (intptr_t) r == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }
 
-/* run_user - the account to drop root to: [relay] user; NULL = none */
-static int run_user(const struct config *cfg, uid_t *uid, gid_t *gid,
-                    const struct passwd **pw)
+/* run_ids - uid and gid of [relay] user, who will own the socket directory */
+static int run_ids(const struct config *cfg, uid_t *uid, gid_t *gid)
 {
-    *uid = getuid();
-    *gid = getgid();
-    *pw = NULL;
-    if (getuid() != 0 || cfg->user == NULL || cfg->user[0] == 0)
-        return 0;
-    if ((*pw = getpwnam(cfg->user)) == NULL) {
-        msg_error("user %s (the [relay] user key) does not exist", cfg->user);
-        return -1;
-    }
-    *uid = (*pw)->pw_uid;
-    *gid = (*pw)->pw_gid;
-    return 0;
-}
+    const struct passwd *pw;
 
-/* drop_root - become the run user after the socket is open */
-static int drop_root(const struct passwd *pw)
-{
-    if (pw == NULL)
+    *uid = geteuid();
+    *gid = getegid();
+    if (*uid != 0 || cfg->user == NULL || cfg->user[0] == 0)
         return 0;
-    if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0
-        || setuid(pw->pw_uid) < 0) {
-        msg_error("cannot switch to user %s: %m", pw->pw_name);
+    if ((pw = getpwnam(cfg->user)) == NULL) {
+        msg_error("user %s: no such user (create it, e.g. useradd --system %s, "
+                  "or set the [relay] user key to an existing one)", cfg->user, cfg->user);
         return -1;
     }
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
     return 0;
 }
 
@@ -179,17 +168,16 @@ static const char *socket_group(const struct config *cfg)
 /* open_socket - prepare, open and secure [milter] socket, then drop root */
 static int open_socket(const struct config *cfg)
 {
-    const struct passwd *pw;
+    char    err[256];
     uid_t   uid;
     gid_t   gid;
     const char *spec = cfg->milter_socket;
-    int     mode = cfg->milter_socket_mode ? cfg->milter_socket_mode : DEFAULT_SOCKET_MODE;
 
     if (spec == NULL || *spec == 0) {
         msg_error("[milter] socket is not set");
         return EX_CONFIG;
     }
-    if (run_user(cfg, &uid, &gid, &pw) < 0)
+    if (run_ids(cfg, &uid, &gid) < 0)
         return EX_NOUSER;
     if (smfi_setconn((char *) spec) != MI_SUCCESS || smfi_register(filter_desc) != MI_SUCCESS) {
         msg_error("libmilter refused the socket %s", spec);
@@ -201,9 +189,14 @@ static int open_socket(const struct config *cfg)
         msg_error("cannot listen on %s (in use, or no permission)", spec);
         return EX_UNAVAILABLE;
     }
-    if (msock_secure(spec, socket_group(cfg), mode) < 0 || drop_root(pw) < 0)
+    if (msock_secure(spec, socket_group(cfg), cfg->milter_socket_mode) < 0)
         return EX_OSERR;
+    if (privs_drop(cfg->user, err, sizeof(err)) < 0) {
+        msg_error("%s", err);
+        return EX_OSERR;
+    }
     msg_info("listening on %s", spec);
+    socket_spec = strdup(spec);
     return EX_OK;
 }
 
@@ -270,6 +263,9 @@ int main(int argc, char **argv)
         log_open(PROGNAME, 0);
     }
     r = serve(path);
+    if (socket_spec && msock_unix_path(socket_spec))
+        (void) unlink(msock_unix_path(socket_spec));
+    free(socket_spec);
     mconf_shutdown();
     return r;
 }

@@ -283,6 +283,20 @@ static void test_plan_edges(void)
     ok(rewrite_plan(&in, &o) == 0 && o.norig_from == 2, "two From headers: both recorded");
     rewrite_free(&o);
 
+    {
+        char   *big = malloc(10050), *want = malloc(10100);
+
+        memset(big, 'x', 10000);
+        strcpy(big + 10000, " <root@host.example>");
+        plan(big, "root@host.example", 0, "alerts@contoso.example", &o);
+        memset(want, 'x', 10000);
+        strcpy(want + 10000, " <alerts@contoso.example>");
+        is_str(o.from, want, "a 10 KB display name survives");
+        rewrite_free(&o);
+        free(big);
+        free(want);
+    }
+
     ok(plan("a@b.example", "a@b.example", 0, "Alarms <no-at-sign>", &o) < 0,
        "send_as without an address is refused");
     in.send_as = NULL;
