@@ -37,7 +37,7 @@ struct txn {
     size_t  nrcpt;
     int     fd;
     off_t   start;              /* where the message starts in fd; -1: pipe */
-    long long size;             /* after CRLF and dot-stuffing; -1: unknown */
+    long long size;             /* with CRLF line ends (SIZE=); -1: unknown */
     int     eight_bit;
     struct deliver_result *res;
     size_t  naccepted;
@@ -62,7 +62,7 @@ static void measure(struct txn *t, char *in, char *out)
         smtp_data_encode(&enc, in, (size_t) n, out);
     smtp_data_finish(&enc, out);
     if (n == 0 && lseek(t->fd, t->start, SEEK_SET) == t->start) {
-        t->size = enc.out_bytes;
+        t->size = smtp_data_size(&enc);
         t->eight_bit = enc.eight_bit;
     }
 }

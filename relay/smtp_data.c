@@ -38,8 +38,10 @@ size_t smtp_data_encode(struct smtp_data_enc *enc, const char *in, size_t len,
             enc->at_bol = 1;
             continue;
         }
-        if (enc->at_bol && c == '.')
+        if (enc->at_bol && c == '.') {
             out[n++] = '.';
+            enc->stuffed++;
+        }
         if (c > 127)
             enc->eight_bit = 1;
         out[n++] = (char) c;
@@ -62,4 +64,10 @@ size_t smtp_data_finish(struct smtp_data_enc *enc, char *out)
     n += 3;
     enc->out_bytes += (long long) n;
     return n;
+}
+
+/* smtp_data_size - the message as RFC 1870 counts it (after finish) */
+long long smtp_data_size(const struct smtp_data_enc *enc)
+{
+    return enc->out_bytes - enc->stuffed - 3;
 }

@@ -13,7 +13,10 @@
  *		out must hold SMTP_DATA_FINISH_MAX bytes: ends an unfinished
  *		last line and adds the "." line.
  *	enc.eight_bit	1 once a byte above 127 was seen (BODY=8BITMIME)
- *	enc.out_bytes	bytes produced so far (the SIZE= estimate)
+ *	enc.out_bytes	bytes produced so far
+ *	smtp_data_size(&enc)  after finish: the message size for SIZE=
+ *		(RFC 1870: CRLF line ends, without the added dots and the
+ *		final "." line)
  *
  * LF, CRLF and a bare CR each count as one line end, so a bare CR or LF
  * can never combine with a "." into an end of data upstream (SMTP
@@ -31,11 +34,13 @@ struct smtp_data_enc {
     int     pending_cr;         /* a CR whose LF may come with the next piece */
     int     eight_bit;
     long long out_bytes;
+    long long stuffed;          /* dots added at line starts */
 };
 
 void smtp_data_init(struct smtp_data_enc *enc);
 size_t smtp_data_encode(struct smtp_data_enc *enc, const char *in, size_t len,
                         char *out);
 size_t smtp_data_finish(struct smtp_data_enc *enc, char *out);
+long long smtp_data_size(const struct smtp_data_enc *enc);
 
 #endif

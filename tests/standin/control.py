@@ -1,7 +1,7 @@
 """control - the stand-ins' control API (plain HTTP + JSON on loopback).
 
 SYNOPSIS
-    srv = make_server(state, log)   port 0 on 127.0.0.1; srv.serve_forever()
+    srv = make_server(state, log, port=0)   on 127.0.0.1; srv.serve_forever()
 
     GET  /stats              counters (state.stats())
     POST /reset              counters to zero (records stay)
@@ -106,7 +106,7 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
 
-def make_server(state, log, host="127.0.0.1"):
-    srv = Server((host, 0), Handler)
+def make_server(state, log, port=0, host="127.0.0.1"):
+    srv = Server((host, port), Handler)
     srv.state, srv.log = state, log
     return srv
