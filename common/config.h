@@ -157,6 +157,10 @@ struct config {
     /* [alarms] */
     struct strlist alarm_notify;   /* addresses */
     int    *alarm_days; size_t nalarm_days; /* default 30,14,7,3,1,0 */
+    int     alarm_critical_days;  /* default 7: status --check CRITICAL */
+
+    /* added by the operations issue */
+    int     metrics_interval;   /* [relay], default 60 s */
 };
 
 struct config *config_load(const char *path, FILE *errs, int *nerrors);
