@@ -54,13 +54,23 @@ wait_file() {
 }
 newest() { ls -t "$1"/* | head -1; }
 
-# --- smtp-sink as relayhost --------------------------------------------------
-mkdir -p "$SINK" && chmod 0777 "$SINK"
+# --- two smtp-sinks: classified mail is routed to $SINK on its rewritten
+# sender (sender_dependent_relayhost_maps, as conf/postfix-milter.cf (b)
+# suggests), all other mail to the relayhost $OTHER
+start_sink() {
+    mkdir -p "$1" && chmod 0777 "$1"
+    "smtp-sink" -u nobody -d "$1/%M%S." "127.0.0.1:$2" 20 &
+    cleanup_add "kill $! 2>/dev/null"
+}
+OTHER=$T/other
 SINK_PORT=$(free_port)
-smtp-sink -u nobody -d "$SINK/%M%S." "127.0.0.1:$SINK_PORT" 20 &
-cleanup_add "kill $! 2>/dev/null"
+OTHER_PORT=$(free_port)
+start_sink "$SINK" "$SINK_PORT"
+start_sink "$OTHER" "$OTHER_PORT"
 
-pf_setup "$PF" "[127.0.0.1]:$SINK_PORT"
+pf_setup "$PF" "[127.0.0.1]:$OTHER_PORT"
+printf 'alerts@contoso.example [127.0.0.1]:%s\n' "$SINK_PORT" >"$PF/etc/exorelay_senders"
+pf_conf "$PF" "sender_dependent_relayhost_maps = texthash:$PF/etc/exorelay_senders"
 MSOCK=$PF/queue/exorelay/milter.sock
 # A path relative to the queue directory works chrooted or not (Postfix
 # daemons run in the queue directory); INSTALL recommends the same.
@@ -155,11 +165,11 @@ tap_ok $? "SMTP: UTF-8 display name intact ($(hdr From))"
 tap_ok $? "SMTP: envelope sender rewritten ($(hdr X-Mail-Args))"
 
 # 4. local-only mail (example.org is in local_domains) is untouched
-n=$(ls "$SINK" | wc -l)
 printf 'From: root\nTo: someone@example.org\nSubject: [Alarm] local\nX-Exorelay: class=x; account=y\n\nx\n' |
     pf_send "$PF" -t
-wait_file "$SINK" $((n + 1))
-m=$(newest "$SINK")
+wait_file "$OTHER" 1
+tap_ok $? "local-only mail keeps its sender, so it takes the default route"
+m=$(newest "$OTHER")
 load "$m"
 [ "$(hdr X-Mail-Args)" = "<root@$HOST>" ] && [ "$(hdr From)" = "root@$HOST" ] &&
     [ "$(hdr X-Exorelay)" = "class=x; account=y" ] && [ -z "$(hdr Reply-To)" ]
@@ -203,6 +213,13 @@ print(code, text.decode())
 PY
 grep -q '^4' "$T/down.out"
 tap_ok $? "milter down: 4xx from Postfix ($(cat "$T/down.out"))"
+delivered() { find "$SINK" "$OTHER" -type f | wc -l; }
+n_sink=$(delivered)
+printf 'From: Cron Daemon <root>\nTo: ops@example.com\nSubject: [Alarm] while the milter was down\n\nx\n' |
+    pf_send "$PF" -t
+sleep 1
+[ "$(pf_queue_count "$PF")" = 1 ] && [ "$(delivered)" = "$n_sink" ]
+tap_ok $? "milter down: sendmail -t mail stays queued ($(ls "$PF/queue/maildrop" | wc -l) in maildrop), nothing leaves"
 rm -f "$MSOCK"
 
 # --- part 2: through the relay to the Exchange stand-in ---------------------
@@ -243,6 +260,18 @@ wait_count() {
         sleep 0.1; _i=$((_i + 1))
     done
 }
+
+# the mail that waited in the maildrop while the milter was down
+n=$(standin_count)
+postkick -c "$PF/etc" public pickup W
+wait_count $((n + 1))
+tap_ok $? "the waiting mail leaves once the milter is back"
+load "$(last_eml)" "$(last_json)"
+[ "$(hdr json.mail_from)" = "alerts@contoso.onmicrosoft.com" ] && [ "$(hdr X-Exorelay)" = "class=alarm; account=main" ] &&
+    [ "$(hdr Subject)" = "[Alarm] while the milter was down" ]
+tap_ok $? "... classified and rewritten ($(hdr json.mail_from))"
+[ "$(delivered)" = "$n_sink" ]
+tap_ok $? "... and it never left unclassified"
 
 n=$(standin_count)
 printf 'From: Cron Daemon <root>\nTo: ops@example.com\nSubject: [Alarm] through the relay\n\nx\n' |
