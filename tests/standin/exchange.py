@@ -21,7 +21,7 @@ import ssl
 import threading
 import time
 
-from smtpconn import Closed, Conn, LineTooLong
+from smtpconn import Closed, Conn, IdleTimeout, LineTooLong
 
 EHLO_KEYWORDS = ["SIZE {size}", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES",
                  "STARTTLS", "8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8"]
@@ -87,6 +87,8 @@ class Session:
                            "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), self.id))
             while self._command():
                 pass
+        except IdleTimeout:
+            self._idle_timeout()
         except (Closed, Abort, LineTooLong, ssl.SSLError, OSError):
             pass
         finally:
@@ -94,6 +96,15 @@ class Session:
             if self.auth:
                 self.st.session_close(self.auth[0]["address"].lower())
             self.c.close()
+
+    def _idle_timeout(self):
+        self.st.count("idle_timeouts")
+        self.log("session %s: idle timeout, closing" % self.id)
+        self.reply("451 4.7.0 Timeout waiting for client input")
+        try:
+            self.c.flush()
+        except OSError:
+            pass
 
     def _command(self):
         try:
@@ -135,6 +146,7 @@ class Session:
                 self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
                                           "Please try again later."))
             if name == "smtp_421" or f.get("close"):
+                self._commit_pending()      # a 250 queued before goes out now
                 self.c.flush()
                 raise Abort()
             return True
@@ -385,6 +397,8 @@ class Session:
             self.st.count("messages_refused")
             return self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
                                              "Please try again later."))
+        if not self._within_limits(mbox["address"].lower()):
+            return
         self.pending = (content, {
             "mail_from": self.mail_from, "rcpt_to": list(self.rcpts),
             "mail_params": self.mail_params, "auth_user": mbox["address"],
@@ -395,6 +409,26 @@ class Session:
         msgid = m.group(1).decode("utf-8", "replace") if m else "<%s@%s>" % (
             self.id, self.fqdn())
         self.reply("250 2.0.0 OK %s [Hostname=%s]" % (msgid, self.fqdn().upper()))
+
+    def _within_limits(self, mbox):
+        """_within_limits - recipients per day (refused) and messages per
+        minute (delayed), when the scenario sets them."""
+        s = self.sc.data["smtp"]
+        per_day = int(s.get("recipients_per_day") or 0)
+        if per_day and not self.st.quota_take(mbox, len(self.rcpts), per_day):
+            self.st.count("messages_refused")
+            self.st.count("quota_refused")
+            self.reply("554 5.2.0 STOREDRV.Submission.Exception:"
+                       "SubmissionQuotaExceededException; Failed to process message due to a "
+                       "permanent exception with message Cannot submit message. %s "
+                       "[Hostname=%s]" % (self.id, self.fqdn().upper()))
+            return False
+        per_minute = int(s.get("messages_per_minute") or 0)
+        if per_minute:
+            hold = self.st.rate_delay(mbox, per_minute, float(s.get("rate_window") or 60))
+            if hold > 0:
+                time.sleep(hold)
+        return True
 
     def _commit_pending(self):
         """_commit_pending - record the accepted message before its 250 leaves."""
@@ -449,7 +483,7 @@ class SmtpServer:
         while True:
             sock, addr = self.lsock.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(600)
+            sock.settimeout(float(self.state.scenario.data["smtp"].get("idle_timeout", 600)))
             self.state.count("smtp_connections")
             threading.Thread(target=Session(self, sock, addr, self.ctx).run,
                              daemon=True).start()
