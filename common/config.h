@@ -18,6 +18,18 @@
  *	const struct conf_class *config_class(cfg, name)
  *	const char *config_path_default(void)
  *		$EXORELAY_CONF, else /etc/exorelay/exorelay.conf
+ *	void config_skip_file_checks(skip)
+ *		skip != 0: config_load() checks only the syntax of the file
+ *		names it holds, opens none of them (for exorelay-sendmail
+ *		run by an ordinary user, who may not read the secrets)
+ *
+ * After a successful load every default is in place: control_socket is
+ * {state_dir}/control.sock unless given, local_domains the host's own names
+ * unless given, and a class without "account" names the default account.
+ *
+ * Keys are defined in one table per section (common/conf_keys.c: name,
+ * value type, default, field); adding a key is a field here, one line
+ * there, and its entry in man/exorelay.conf.5 (tests/t_man.sh checks).
  *
  * File format: "[section]" or "[account NAME]"/"[class NAME]" headers,
  * "key = value" lines, "#" or ";" comments (whole line, or after white
@@ -150,5 +162,6 @@ const struct conf_account *config_account_for_sender(const struct config *cfg,
                                                      const char *sender);
 const struct conf_class *config_class(const struct config *cfg, const char *name);
 const char *config_path_default(void);
+void config_skip_file_checks(int skip);
 
 #endif

@@ -19,6 +19,15 @@
  *		not delivered: result.final holds the reply (upstream's, or a
  *		local 4xx naming the cause) and result.permanent says whether
  *		retrying can help.
+ *
+ * Details: fd should be a regular file (it is read twice: once for SIZE=
+ * and BODY=8BITMIME, once to send; and rewound for the retry); a pipe works
+ * but goes without those. rcpt_code[i] is 0 for a recipient never asked
+ * about (the transaction failed before); rcpt_text[i] is the reply text
+ * with its enhanced code ("5.1.1 User unknown"), NULL with code 0.
+ * Exchange's quota refusal (554 5.2.0 ...SubmissionQuotaExceeded...) comes
+ * back as 452 4.2.0 with permanent = 0: the mail must wait, not bounce.
+ * result.reused and result.waited_ms are for the caller's log line.
  */
 #ifndef EXORELAY_DELIVER_H
 #define EXORELAY_DELIVER_H
@@ -37,6 +46,10 @@ struct deliver_result {
     int    *rcpt_code;              /* per recipient reply code (caller frees
                                      * with deliver_result_free) */
     char  **rcpt_text;              /* per recipient reply text */
+    size_t  nrcpt;                  /* entries in rcpt_code and rcpt_text */
+    int     reused;                 /* sent over a pooled connection */
+    int     retried;                /* the reused one was gone: sent again */
+    long    waited_ms;              /* messages_per_minute pacing */
 };
 
 struct pools *pools_new(const struct config *cfg, struct token_engine *te);

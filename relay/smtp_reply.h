@@ -4,9 +4,28 @@
  * A multi-line reply keeps its lines joined with "\n" in text (without the
  * "250-" prefixes); enhanced is the RFC 3463 code of the first line ("5.7.3")
  * or "" when absent. Local replies for faults are made with smtp_reply_set().
+ *
+ * SYNOPSIS
+ *	smtp_reply_set(r, code, enhanced, fmt, ...)   a local reply
+ *	smtp_reply_start(r)                 empty r before adding lines
+ *	int smtp_reply_add_line(r, line, len)
+ *		Add one reply line as read from the wire (without CRLF).
+ *		Returns 1 when it was the last line of the reply, 0 when more
+ *		lines follow ("250-"), -1 when the line is not a reply line
+ *		(no 3-digit code, or a code that differs from the first line).
+ *		A repeated enhanced code on continuation lines is dropped.
+ *	char *smtp_reply_oneline(r, buf, size)
+ *		"451 4.4.1 text" on one line (newlines become "; "), for logs
+ *		and for answering a client; returns buf.
+ *	int smtp_reply_is_quota(r)
+ *		1 for Exchange's submission quota refusal (554 5.2.0
+ *		...SubmissionQuotaExceeded...): permanent in form, temporary
+ *		in truth.
  */
 #ifndef EXORELAY_SMTP_REPLY_H
 #define EXORELAY_SMTP_REPLY_H
+
+#include <stddef.h>
 
 #define SMTP_REPLY_TEXT_MAX 2048
 
@@ -19,5 +38,9 @@ struct smtp_reply {
 /* smtp_reply_set - fill r with a locally made reply; text is printf-style */
 void smtp_reply_set(struct smtp_reply *r, int code, const char *enhanced,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void smtp_reply_start(struct smtp_reply *r);
+int smtp_reply_add_line(struct smtp_reply *r, const char *line, size_t len);
+char *smtp_reply_oneline(const struct smtp_reply *r, char *buf, size_t size);
+int smtp_reply_is_quota(const struct smtp_reply *r);
 
 #endif

@@ -26,8 +26,25 @@
  *					 expires
  *	void upstream_close(up, send_quit)
  *
+ * Added for the pool and for "exorelay test":
+ *	struct upstream *upstream_open_traced(cfg, account, te, &err, fn, arg)
+ *		upstream_open reporting each step to fn(arg, step, ok, ms,
+ *		detail): "connect", "greeting", "EHLO", "STARTTLS", "TLS",
+ *		"EHLO after TLS", "token", "AUTH"; detail is the peer's reply or
+ *		the failure (never a secret).
+ *	int upstream_idle_ok(up)     not broken, and nothing arrived while it
+ *				     sat idle (an idle server only speaks to
+ *				     say goodbye); costs no round trip
+ *	void upstream_queue_rset(up) buffer an RSET whose reply the next
+ *				     upstream_read_reply swallows, so it rides
+ *				     in front of the next command group at no
+ *				     extra round trip; a failed RSET becomes
+ *				     that read's reply (and marks it broken)
+ *
  * Thread use: one connection is used by one thread at a time (the pool
- * hands it out). Reads and writes honour command_timeout.
+ * hands it out). Reads and writes honour command_timeout. The process
+ * must ignore SIGPIPE: OpenSSL writes to the socket with plain send(), and
+ * a connection reset by upstream would otherwise kill it.
  */
 #ifndef EXORELAY_UPSTREAM_H
 #define EXORELAY_UPSTREAM_H
@@ -55,5 +72,15 @@ long long upstream_size_limit(const struct upstream *up);
 int upstream_broken(const struct upstream *up);
 time_t upstream_token_expiry(const struct upstream *up);
 void upstream_close(struct upstream *up, int send_quit);
+
+typedef void (*upstream_step_fn)(void *arg, const char *step, int ok, long ms,
+                                 const char *detail);
+struct upstream *upstream_open_traced(const struct config *cfg,
+                                      const struct conf_account *acct,
+                                      struct token_engine *te,
+                                      struct smtp_reply *err,
+                                      upstream_step_fn fn, void *arg);
+int upstream_idle_ok(struct upstream *up);
+void upstream_queue_rset(struct upstream *up);
 
 #endif

@@ -1,0 +1,316 @@
+/*
+ * sendmail_msg.c - read a message from a sendmail caller and complete its
+ * header as sendmail does.
+ *
+ * SYNOPSIS
+ *	int sendmail_read_message(in, ignore_dots, max, &buf, &len, err, errlen)
+ *		Read to end of file, or (without -i) to a line holding a
+ *		single ".". CRLF becomes LF. Returns 0, or EX_DATAERR when
+ *		the message exceeds max bytes, EX_IOERR on a read error.
+ *	int sendmail_complete(in, len, origin, &result)
+ *		Drop a leading mbox "From " line, remove every Bcc: field,
+ *		collect To/Cc/Bcc recipients when origin->extract (-t), add a
+ *		Received: trace field on top and From:, Date:, Message-ID:
+ *		when missing. A header ended by a non-header line (no empty
+ *		line) gets the empty line inserted. Returns 0 or -1 (memory
+ *		or a control character in a header address).
+ *	char *sendmail_from_header(fullname, addr)
+ *		"From: Full Name <addr>" value, the name quoted or RFC 2047
+ *		encoded when it needs to be
+ *	void sendmail_rfc_date(t, buf, size)   RFC 5322 date, local zone
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+#include <openssl/evp.h>
+
+#include "addr_list.h"
+#include "sendmail_msg.h"
+
+/* add_line - append one input line (without its end) plus LF to out */
+static int add_line(FILE *out, const char *line, size_t n)
+{
+    return fwrite(line, 1, n, out) == n && fputc('\n', out) != EOF ? 0 : -1;
+}
+
+int sendmail_read_message(FILE *in, int ignore_dots, long long max,
+                          char **buf, size_t *len, char *err, size_t errlen)
+{
+    FILE *out = open_memstream(buf, len);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long long total = 0;
+    int rc = 0;
+
+    if (out == NULL)
+        return EX_OSERR;
+    while ((n = getline(&line, &cap, in)) > 0) {
+        size_t body = (size_t) n;
+        int had_nl = line[body - 1] == '\n';
+        if (had_nl)
+            body--;
+        if (body > 0 && line[body - 1] == '\r' && had_nl)
+            body--;
+        if (!ignore_dots && body == 1 && line[0] == '.' && had_nl)
+            break;
+        total += (long long) body + 1;
+        if (max > 0 && total > max) {
+            snprintf(err, errlen, "message too large (limit %lld bytes)", max);
+            rc = EX_DATAERR;
+            break;
+        }
+        if (add_line(out, line, body) < 0) {
+            rc = EX_OSERR;
+            break;
+        }
+    }
+    if (rc == 0 && ferror(in)) {
+        snprintf(err, errlen, "error reading the message from standard input");
+        rc = EX_IOERR;
+    }
+    free(line);
+    if (fclose(out) != 0 && rc == 0)
+        rc = EX_OSERR;
+    if (rc) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
+void sendmail_rfc_date(time_t t, char *buf, size_t size)
+{
+    struct tm tm;
+
+    localtime_r(&t, &tm);
+    strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* needs_quotes - a display name with RFC 5322 specials must be quoted */
+static int needs_quotes(const char *s)
+{
+    return strpbrk(s, "()<>[]:;@\\,.\"") != NULL;
+}
+
+/* is_ascii - printable 7-bit only */
+static int is_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char) *s >= 0x7f || (unsigned char) *s < 0x20)
+            return 0;
+    return 1;
+}
+
+/* encoded_word - RFC 2047 "=?UTF-8?B?...?=" of s (base64 by OpenSSL) */
+static char *encoded_word(const char *s)
+{
+    size_t n = strlen(s);
+    unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+    char *out = NULL;
+
+    if (b64 == NULL)
+        return NULL;
+    EVP_EncodeBlock(b64, (const unsigned char *) s, (int) n);
+    if (asprintf(&out, "=?UTF-8?B?%s?=", b64) < 0)
+        out = NULL;
+    free(b64);
+    return out;
+}
+
+/* quoted_name - "..." with backslash escapes */
+static char *quoted_name(const char *s)
+{
+    char *out = malloc(2 * strlen(s) + 3), *q = out;
+
+    if (out == NULL)
+        return NULL;
+    *q++ = '"';
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            *q++ = '\\';
+        *q++ = *s;
+    }
+    *q++ = '"';
+    *q = 0;
+    return out;
+}
+
+char *sendmail_from_header(const char *fullname, const char *addr)
+{
+    char *name = NULL, *out = NULL;
+
+    if (fullname == NULL || *fullname == 0) {
+        if (asprintf(&out, "%s", addr) < 0)
+            return NULL;
+        return out;
+    }
+    if (!is_ascii(fullname))
+        name = encoded_word(fullname);
+    else if (needs_quotes(fullname))
+        name = quoted_name(fullname);
+    else
+        name = strdup(fullname);
+    if (name && asprintf(&out, "%s <%s>", name, addr) < 0)
+        out = NULL;
+    free(name);
+    return out;
+}
+
+/* A header field as found in the input: [start, end) including its
+ * continuation lines and the final LF. */
+struct field {
+    const char *start, *end;
+    size_t      namelen;
+};
+
+/* field_at - is there a header field at p? fills f, returns 1 */
+static int field_at(const char *p, const char *end, struct field *f)
+{
+    const char *q = p;
+
+    while (q < end && *q != ':' && *q > ' ' && *q < 0x7f)
+        q++;
+    if (q == p || q >= end || *q != ':')
+        return 0;
+    f->start = p;
+    f->namelen = (size_t) (q - p);
+    for (;;) {
+        const char *nl = memchr(q, '\n', (size_t) (end - q));
+        q = nl ? nl + 1 : end;
+        if (q >= end || (*q != ' ' && *q != '\t'))
+            break;
+    }
+    f->end = q;
+    return 1;
+}
+
+/* field_is - case-insensitive name test */
+static int field_is(const struct field *f, const char *name)
+{
+    return strlen(name) == f->namelen && strncasecmp(f->start, name, f->namelen) == 0;
+}
+
+/* field_value - the unfolded value (line ends become spaces) */
+static char *field_value(const struct field *f)
+{
+    const char *v = f->start + f->namelen + 1;
+    size_t n = (size_t) (f->end - v);
+    char *out = malloc(n + 1);
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        out[i] = v[i] == '\n' || v[i] == '\r' ? ' ' : v[i];
+    out[n] = 0;
+    return out;
+}
+
+/* What the header scan found. */
+struct header_facts {
+    int has_from, has_date, has_msgid;
+    const char *body;           /* first byte after the header */
+    int need_blank;             /* header not ended by an empty line */
+    int bad;
+};
+
+/* collect_rcpts - To/Cc/Bcc addresses into the result */
+static void collect_rcpts(const struct field *f, struct sm_result *out,
+                          struct header_facts *hf)
+{
+    char *v = field_value(f);
+
+    if (v == NULL || addr_list_parse(v, &out->rcpt, &out->nrcpt) < 0)
+        hf->bad = 1;
+    free(v);
+}
+
+/* copy_header - the input header minus Bcc into fp; facts into hf */
+static void copy_header(const char *p, const char *end, const struct sm_origin *o,
+                        FILE *fp, struct sm_result *out, struct header_facts *hf)
+{
+    struct field f;
+
+    while (p < end && field_at(p, end, &f)) {
+        int bcc = field_is(&f, "Bcc");
+        if (o->extract && (bcc || field_is(&f, "To") || field_is(&f, "Cc")))
+            collect_rcpts(&f, out, hf);
+        hf->has_from |= field_is(&f, "From");
+        hf->has_date |= field_is(&f, "Date");
+        hf->has_msgid |= field_is(&f, "Message-ID");
+        if (!bcc)
+            fwrite(f.start, 1, (size_t) (f.end - f.start), fp);
+        if (f.end[-1] != '\n')
+            fputc('\n', fp);
+        p = f.end;
+    }
+    hf->need_blank = !(p < end && *p == '\n');
+    hf->body = p < end && *p == '\n' ? p + 1 : p;
+}
+
+/* add_missing - From:, Date:, Message-ID: as sendmail would */
+static void add_missing(FILE *fp, const struct sm_origin *o, const struct header_facts *hf,
+                        const char *date)
+{
+    if (!hf->has_from) {
+        char addr[1024];
+        if (o->sender && *o->sender)
+            snprintf(addr, sizeof(addr), "%s", o->sender);
+        else
+            snprintf(addr, sizeof(addr), "%s@%s", o->login, o->hostname);
+        char *from = sendmail_from_header(o->fullname, addr);
+        fprintf(fp, "From: %s\n", from ? from : addr);
+        free(from);
+    }
+    if (!hf->has_date)
+        fprintf(fp, "Date: %s\n", date);
+    if (!hf->has_msgid) {
+        struct tm tm;
+        char stamp[32];
+        gmtime_r(&o->now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+        fprintf(fp, "Message-ID: <%s.%s@%s>\n", stamp, o->id, o->hostname);
+    }
+}
+
+int sendmail_complete(const char *in, size_t len, const struct sm_origin *o,
+                      struct sm_result *out)
+{
+    const char *p = in, *end = in + len;
+    struct header_facts hf = {0};
+    char date[64];
+    FILE *fp;
+
+    memset(out, 0, sizeof(*out));
+    if ((fp = open_memstream(&out->msg, &out->len)) == NULL)
+        return -1;
+    if (len >= 5 && memcmp(p, "From ", 5) == 0) {   /* mbox separator line */
+        const char *nl = memchr(p, '\n', len);
+        p = nl ? nl + 1 : end;
+    }
+    sendmail_rfc_date(o->now, date, sizeof(date));
+    fprintf(fp, "Received: by %s (exorelay-sendmail, from userid %ld)\n\tid %s; %s\n",
+            o->hostname, (long) o->uid, o->id, date);
+    copy_header(p, end, o, fp, out, &hf);
+    add_missing(fp, o, &hf, date);
+    fputc('\n', fp);
+    fwrite(hf.body, 1, (size_t) (end - hf.body), fp);
+    if (fclose(fp) != 0 || hf.bad) {
+        sm_result_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void sm_result_free(struct sm_result *r)
+{
+    free(r->msg);
+    for (size_t i = 0; i < r->nrcpt; i++)
+        free(r->rcpt[i]);
+    free(r->rcpt);
+    memset(r, 0, sizeof(*r));
+}
