@@ -218,9 +218,13 @@ expect "right after a 503: the recorded diagnosis, no new request" "$C" 75 \
 ok "... only one request was made ($(( $(requests) - n0 )))" test "$(requests)" -eq $((n0 + 1))
 ok "Entra's trace and correlation IDs are in the detail" \
     sh -c "grep -q 'trace_id=[0-9a-f-]* correlation_id=' '$ERR'"
-C=$(variant e11)
-standin_ctl POST /faults '{"token_error": {"row": "not_found", "count": 1}}' >/dev/null
-expect "unparsable answer (404 page)" "$C" 75 "not an Entra ID token reply" "authority ="
+# authority with a path the endpoint does not serve: a 404 text page
+expect "unparsable answer (404 page)" \
+    "$(variant e11 -e "s|^authority = .*|authority = $STANDIN_AUTHORITY/common|")" \
+    75 "not an Entra ID token reply" "authority ="
+expect "authority not https (refused by the config check: 78)" \
+    "$(variant e11b -e "s|^authority = .*|authority = $STANDIN_CTL|")" \
+    78 "is not an https:// URL" "tokens travel only over TLS"
 expect "TLS not verifiable (no ca_file)" "$(variant e12 -e '/^ca_file = /d')" 75 \
     "could not be verified: unable to get local issuer certificate (issuer:" "ca_file ="
 dead=$(free_port)
