@@ -354,6 +354,7 @@ def check_idle(env, tok):
 
 
 def check_control(env, tok):
+    ok(ctl(env, "GET", "/health") == {"ok": True}, "GET /health")
     m = ctl(env, "GET", "/messages")["messages"]
     ok(len(m) == ctl(env, "GET", "/stats")["recorded"] and m[0]["auth_user"] == MAILBOX,
        "GET /messages lists the records")
