@@ -157,12 +157,15 @@ static int queue_command(struct upstream *up, struct txn *t, size_t i)
 }
 
 /* note_rcpt - keep a recipient's reply */
-static void note_rcpt(struct txn *t, size_t i, const struct smtp_reply *r)
+static void note_rcpt(struct txn *t, size_t i, const struct smtp_reply *reply)
 {
     struct deliver_result *res = t->res;
     char    line[SMTP_REPLY_TEXT_MAX + 32];
+    struct smtp_reply soft = *reply, *r = &soft;
+    const char *text;
 
-    const char *text = smtp_reply_oneline(r, line, sizeof(line)) + 3;
+    diag_soften_quota(r, t->acct);      /* a quota refusal is temporary */
+    text = smtp_reply_oneline(r, line, sizeof(line)) + 3;
 
     res->rcpt_code[i] = r->code;
     free(res->rcpt_text[i]);
