@@ -52,7 +52,17 @@ wait_file() {
         sleep 0.1; _i=$((_i + 1))
     done
 }
-newest() { ls -t "$1"/* | head -1; }
+# newest DIR - the file that arrived in DIR since the last call (names, not
+# mtimes: several messages can arrive within one second)
+newest() {
+    for _f in "$1"/*; do
+        grep -qxF "$_f" "$T/taken" 2>/dev/null && continue
+        echo "$_f" >>"$T/taken"
+        echo "$_f"
+        return 0
+    done
+    return 1
+}
 
 # --- two smtp-sinks: classified mail is routed to $SINK on its rewritten
 # sender (sender_dependent_relayhost_maps, as conf/postfix-milter.cf (b)

@@ -101,7 +101,17 @@ wait_sink() {
         sleep 0.1; _i=$((_i + 1))
     done
 }
-newest() { ls -t "$SINK"/* | head -1; }
+# newest - the file that arrived at the sink since the last call (names, not
+# mtimes: several messages can arrive within one second)
+newest() {
+    for _f in "$SINK"/*; do
+        grep -qxF "$_f" "$T/taken" 2>/dev/null && continue
+        echo "$_f" >>"$T/taken"
+        echo "$_f"
+        return 0
+    done
+    return 1
+}
 
 # 1. a classified message, with forged tags
 send "root@$SM_HOST" ops@example.com "From: Cron Daemon <root@$SM_HOST>
