@@ -58,6 +58,10 @@ static const struct conf_key milter_keys[] = {
     KEY("socket", milter_socket, "unix:/var/spool/postfix/exorelay/milter.sock",
         milter_socket, .flags = CONF_REQUIRED),
     KEY("local_domains", domain_list, NONE, local_domains),
+    KEY("refuse_too_many_recipients", bool, "yes", milter_refuse_recipients),
+    KEY("refuse_oversize", bool, "yes", milter_refuse_size),
+    KEY("socket_group", username, NONE, milter_socket_group),
+    KEY("socket_mode", mode, "0660", milter_socket_mode),
 };
 
 static const struct conf_key alarms_keys[] = {

@@ -146,6 +146,10 @@ struct config {
     /* [milter] */
     char   *milter_socket;      /* default unix:/var/spool/postfix/exorelay/milter.sock */
     struct strlist local_domains; /* default: host's own names */
+    int     milter_refuse_recipients; /* refuse_too_many_recipients, default yes */
+    int     milter_refuse_size;       /* refuse_oversize, default yes */
+    char   *milter_socket_group;      /* socket_group, default postfix (if it exists) */
+    int     milter_socket_mode;       /* socket_mode, default 0660 */
 
     /* [class NAME] */
     struct conf_class *classes;  size_t nclasses;
