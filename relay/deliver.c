@@ -32,6 +32,7 @@
 #include "iowait.h"
 #include "log.h"
 #include "smtp_data.h"
+#include "stats.h"
 #include "upstream_diag.h"
 
 #define CHUNK 65536
@@ -297,6 +298,7 @@ static void log_delivery(const struct txn *t, int rc, long long start)
 {
     char    line[SMTP_REPLY_TEXT_MAX + 32];
 
+    stats_message(t->acct->name, &t->res->final);  /* exorelay status */
     log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_NOTICE,
             "deliver: from=<%s> nrcpt=%zu refused=%zu size=%lld account=%s "
             "conn=%s%s paced=%ldms time=%ldms status=%s (%s)", t->sender, t->nrcpt,
