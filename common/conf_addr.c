@@ -46,13 +46,52 @@ static int unix_path(const char *path, const char *orig, char *err, size_t errle
     return 0;
 }
 
+/* copy_span - len bytes of from as a string in dst; -1 when too long */
+static int copy_span(char *dst, size_t dstlen, const char *from, size_t len)
+{
+    if (len >= dstlen)
+        return -1;
+    memcpy(dst, from, len);
+    dst[len] = 0;
+    return 0;
+}
+
+/* listen_host - the host part of host:port or [v6]:port; NULL + err */
+static const char *listen_host(const char *s, char *host, size_t hostlen,
+                               char *err, size_t errlen)
+{
+    const char *close, *colon;
+    unsigned char buf[16];
+
+    if (s[0] == '[') {
+        close = strchr(s, ']');
+        if (close == NULL || close[1] != ':'
+            || copy_span(host, hostlen, s + 1, (size_t) (close - s - 1)) < 0
+            || inet_pton(AF_INET6, host, buf) != 1) {
+            snprintf(err, errlen, "'%s' is not [IPv6-address]:port", s);
+            return NULL;
+        }
+        return close + 1;
+    }
+    colon = strrchr(s, ':');
+    if (colon == NULL || copy_span(host, hostlen, s, (size_t) (colon - s)) < 0) {
+        snprintf(err, errlen, "'%s' is not host:port, [IPv6]:port or unix:/path", s);
+        return NULL;
+    }
+    if (strchr(host, ':') != NULL) {
+        snprintf(err, errlen, "'%s': write an IPv6 address in brackets, "
+                 "as [::1]:10587", s);
+        return NULL;
+    }
+    return cv_host(host, err, errlen) < 0 ? NULL : colon;
+}
+
 /* cv_listen - host:port, [v6]:port or unix:/path */
 int cv_listen(const char *s, struct listen_addr *a, char *err, size_t errlen)
 {
     char    host[256];
     const char *colon;
     long long port;
-    unsigned char buf[16];
 
     memset(a, 0, sizeof(*a));
     if (strncmp(s, "unix:", 5) == 0) {
@@ -62,32 +101,8 @@ int cv_listen(const char *s, struct listen_addr *a, char *err, size_t errlen)
         a->path = strdup(s + 5);
         return a->path ? 0 : -1;
     }
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-
-        if (close == NULL || close[1] != ':' || (size_t) (close - s) > sizeof(host)
-            || (memcpy(host, s + 1, (size_t) (close - s - 1)), host[close - s - 1] = 0,
-                inet_pton(AF_INET6, host, buf) != 1)) {
-            snprintf(err, errlen, "'%s' is not [IPv6-address]:port", s);
-            return -1;
-        }
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (colon == NULL || (size_t) (colon - s) >= sizeof(host)) {
-            snprintf(err, errlen, "'%s' is not host:port, [IPv6]:port or unix:/path", s);
-            return -1;
-        }
-        memcpy(host, s, (size_t) (colon - s));
-        host[colon - s] = 0;
-        if (strchr(host, ':') != NULL) {
-            snprintf(err, errlen, "'%s': write an IPv6 address in brackets, "
-                     "as [::1]:10587", s);
-            return -1;
-        }
-        if (cv_host(host, err, errlen) < 0)
-            return -1;
-    }
+    if ((colon = listen_host(s, host, sizeof(host), err, errlen)) == NULL)
+        return -1;
     if (cv_number(colon + 1, 1, 65535, &port, err, errlen) < 0) {
         snprintf(err, errlen, "'%s': the port must be a number from 1 to 65535", s);
         return -1;
@@ -164,25 +179,19 @@ int cv_cidr(const char *s, struct cidr *n, char *err, size_t errlen)
 /* cv_milter_socket - the socket specs libmilter's smfi_setconn() takes */
 int cv_milter_socket(const char *s, char *err, size_t errlen)
 {
-    char    host[256];
-    const char *port, *at;
+    char    port[8];
+    const char *spec, *at;
     long long num;
 
     if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0)
         return unix_path(strchr(s, ':') + 1, s, err, errlen);
     if (strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0) {
-        port = strchr(s, ':') + 1;
-        at = strchr(port, '@');
-        if (at == NULL)
-            at = port + strlen(port);
-        if ((size_t) (at - port) < 8) {
-            memcpy(host, port, (size_t) (at - port));
-            host[at - port] = 0;
-            if (cv_number(host, 1, 65535, &num, err, errlen) == 0
-                && (*at == 0 || (strlen(at + 1) < sizeof(host)
-                                 && (strcpy(host, at + 1), cv_host(host, err, errlen) == 0))))
-                return 0;
-        }
+        spec = strchr(s, ':') + 1;
+        at = spec + strcspn(spec, "@");
+        if (copy_span(port, sizeof(port), spec, (size_t) (at - spec)) == 0
+            && cv_number(port, 1, 65535, &num, err, errlen) == 0
+            && (*at == 0 || cv_host(at + 1, err, errlen) == 0))
+            return 0;
     }
     snprintf(err, errlen, "'%s' is not a milter socket (want unix:/path, "
              "inet:PORT@HOST or inet6:PORT@HOST)", s);

@@ -3,7 +3,8 @@
  * depend on other keys or on the host; run once the whole file is read.
  *
  *	at least one [account NAME]
- *	each account: tenant, client_id, mailbox; exactly one credential:
+ *	every section: its required keys (conf_keys.c) are given
+ *	each account: exactly one credential:
  *	    client_secret_file, or certificate_file + private_key_file (the
  *	    key must belong to the certificate)
  *	each class: something to match; its account exists (default: the
@@ -49,23 +50,17 @@ static void check_credentials(const struct conf_account *a, const struct conf_in
     }
 }
 
-/* check_account - required keys and credentials of one account */
-static void check_account(const struct conf_account *a, const struct conf_inst *in,
-                          struct conf_diag *d)
+/* check_required - keys without a default that must be given */
+static void check_required(const struct conf_inst *in, struct conf_diag *d)
 {
-    static const struct {
-        const char *key, *what;
-    } required[] = {
-        {"tenant", "the directory (tenant) GUID or its domain"},
-        {"client_id", "the application (client) GUID of the app registration"},
-        {"mailbox", "the mailbox to send as, e.g. no-reply@contoso.onmicrosoft.com"},
-    };
+    for (size_t i = 0; i < in->sec->nkeys; i++) {
+        const struct conf_key *k = &in->sec->keys[i];
 
-    for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-        if (!given(in, required[i].key))
-            conf_err(d, in->line, "[account %s] has no %s (%s)", a->name,
-                     required[i].key, required[i].what);
-    check_credentials(a, in, d);
+        if ((k->flags & CONF_REQUIRED) && k->def == NULL && in->keyline[i] == 0)
+            conf_err(d, in->line, "[%s%s%s] has no %s%s%s%s", in->sec->name,
+                     in->name ? " " : "", in->name ? in->name : "", k->name,
+                     k->hint ? " (" : "", k->hint ? k->hint : "", k->hint ? ")" : "");
+    }
 }
 
 /* check_class - something to match, and an account that exists */
@@ -104,23 +99,25 @@ static void check_relay(struct config *cfg, const struct conf_inst *in, struct c
         cfg->control_socket = NULL;
 }
 
-/* conf_default_local_domains - the host's names, without DNS: the name
- * gethostname() gives, its first label, its domain, and localhost. */
+/* conf_default_local_domains - the host's own names, without DNS: the name
+ * gethostname() gives, its first label, and localhost. Not its parent
+ * domain: mail to colleagues at example.com is exactly the outbound mail
+ * the milter is for (Postfix's mydestination leaves $mydomain out too). */
 void    conf_default_local_domains(struct strlist *out)
 {
-    char    host[256];
-    const char *dot;
+    char    host[256] = "";
+    char   *dot;
 
-    if (gethostname(host, sizeof(host) - 1) == 0 && (host[sizeof(host) - 1] = 0, *host)) {
+    if (gethostname(host, sizeof(host) - 1) < 0)
+        host[0] = 0;
+    if (host[0] && strcmp(host, "localhost") != 0) {
         strlist_add(out, host);
         if ((dot = strchr(host, '.')) != NULL && dot[1]) {
-            strlist_add(out, dot + 1);
-            host[dot - host] = 0;
+            *dot = 0;
             strlist_add(out, host);
         }
     }
-    if (strcmp(host, "localhost") != 0)
-        strlist_add(out, "localhost");
+    strlist_add(out, "localhost");
 }
 
 /* conf_check_all - see conf_impl.h */
@@ -136,8 +133,9 @@ void    conf_check_all(struct config *cfg, struct conf_inst *insts, size_t ninst
 
         if (in->scratch)
             continue;
+        check_required(in, d);
         if (strcmp(sec, "account") == 0)
-            check_account(&cfg->accounts[in->idx], in, d);
+            check_credentials(&cfg->accounts[in->idx], in, d);
         else if (strcmp(sec, "class") == 0)
             check_class(cfg, &cfg->classes[in->idx], in, d);
         else if (strcmp(sec, "relay") == 0)

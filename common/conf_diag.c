@@ -40,6 +40,7 @@ void conf_err(struct conf_diag *d, int line, const char *fmt, ...)
     d->n++;
 }
 
+/* msg_cmp - order messages by line, then as they were found */
 static int msg_cmp(const void *a, const void *b)
 {
     const struct conf_msg *x = a, *y = b;
@@ -52,7 +53,8 @@ static int msg_cmp(const void *a, const void *b)
 /* conf_diag_flush - print every message as FILE:LINE: text; free them */
 void conf_diag_flush(struct conf_diag *d, FILE *errs)
 {
-    qsort(d->v, d->n, sizeof(d->v[0]), msg_cmp);
+    if (d->n > 1)
+        qsort(d->v, d->n, sizeof(d->v[0]), msg_cmp);
     for (size_t i = 0; i < d->n; i++) {
         if (errs)
             fprintf(errs, "%s:%d: %s\n", d->path, d->v[i].line,
@@ -102,6 +104,7 @@ static int edit_distance(const char *a, const char *b)
     return r;
 }
 
+/* conf_suggest_init - start looking for the closest candidate to word */
 void conf_suggest_init(struct conf_suggest *s, const char *word)
 {
     s->word = word;

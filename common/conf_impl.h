@@ -81,6 +81,7 @@ extern const struct conf_type
     conf_t_duration,            /* (int) seconds */
     conf_t_int,                 /* (int) */
     conf_t_mode,                /* (int) octal */
+    conf_t_bool,                /* (int) yes/no */
     conf_t_log_level,           /* (enum log_level) */
     conf_t_jwt_alg,             /* (enum jwt_alg) */
     conf_t_listen_list,         /* (struct listen_addr *, size_t) */
@@ -93,7 +94,7 @@ extern const struct conf_type
     conf_t_header_regex;        /* (struct strlist, regex_t *) "Name: ERE" */
 
 #define CONF_REPEAT   (1u << 0) /* may appear several times; values add up */
-#define CONF_REQUIRED (1u << 1) /* no default: must be given */
+#define CONF_REQUIRED (1u << 1) /* never empty; without a default: must be given */
 
 struct conf_key {
     const char *name;
@@ -103,6 +104,7 @@ struct conf_key {
     size_t  off2;               /* second field: count of a vector, regex_t */
     long long min, max;         /* range of numbers (when max > 0) */
     unsigned flags;
+    const char *hint;           /* what to give, for "has no KEY (HINT)" */
 };
 
 /* A section kind: [relay], [account NAME], ... */

@@ -39,11 +39,13 @@ struct ini_reader *ini_open(const char *path, char *err, size_t errlen)
     return r;
 }
 
+/* ini_lineno - the number of the last line read */
 int ini_lineno(const struct ini_reader *r)
 {
     return r->lineno;
 }
 
+/* ini_close - close the file and free the reader */
 void ini_close(struct ini_reader *r)
 {
     if (r == NULL)

@@ -32,6 +32,7 @@ void   *conf_xalloc(size_t n)
     return p;
 }
 
+/* conf_xstrdup - copy a string; exits when out of memory */
 char   *conf_xstrdup(const char *s)
 {
     size_t  len = strlen(s) + 1;
@@ -51,6 +52,7 @@ void   *conf_xgrow(void *v, size_t n, size_t size)
     return nv;
 }
 
+/* strlist_add - append a copy of s */
 int     strlist_add(struct strlist *l, const char *s)
 {
     l->v = conf_xgrow(l->v, l->n, sizeof(l->v[0]));
@@ -58,6 +60,7 @@ int     strlist_add(struct strlist *l, const char *s)
     return 0;
 }
 
+/* strlist_free - free the strings and the vector; l is empty again */
 void    strlist_free(struct strlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -69,6 +72,7 @@ void    strlist_free(struct strlist *l)
 
 /* Text types: validated (type->check), stored as a copy; empty = unset. */
 
+/* parse_text - validate with the type's check, store a copy; empty = unset */
 static int parse_text(const struct conf_key *k, const char *value, void *obj,
                       char *err, size_t errlen)
 {
@@ -85,6 +89,7 @@ static int parse_text(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* free_text - free a text field */
 static void free_text(const struct conf_key *k, void *obj)
 {
     char  **p = FIELD(obj, k->off, char *);
@@ -93,6 +98,7 @@ static void free_text(const struct conf_key *k, void *obj)
     *p = NULL;
 }
 
+/* check_path - an absolute path */
 static int check_path(const char *s, char *err, size_t errlen)
 {
     if (s[0] == '/')
@@ -135,12 +141,14 @@ static int in_range(const struct conf_key *k, const char *value, long long n,
     return -1;
 }
 
+/* parse_date - YYYY-MM-DD into a time_t; empty = unset */
 static int parse_date(const struct conf_key *k, const char *value, void *obj,
                       char *err, size_t errlen)
 {
     return *value == 0 ? 0 : cv_date(value, FIELD(obj, k->off, time_t), err, errlen);
 }
 
+/* parse_size - a size within the key's range */
 static int parse_size(const struct conf_key *k, const char *value, void *obj,
                       char *err, size_t errlen)
 {
@@ -152,6 +160,7 @@ static int parse_size(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* parse_duration - a duration within the key's range */
 static int parse_duration(const struct conf_key *k, const char *value, void *obj,
                           char *err, size_t errlen)
 {
@@ -163,6 +172,7 @@ static int parse_duration(const struct conf_key *k, const char *value, void *obj
     return 0;
 }
 
+/* parse_int - a number within the key's range */
 static int parse_int(const struct conf_key *k, const char *value, void *obj,
                      char *err, size_t errlen)
 {
@@ -175,6 +185,7 @@ static int parse_int(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* parse_mode - an octal file mode */
 static int parse_mode(const struct conf_key *k, const char *value, void *obj,
                       char *err, size_t errlen)
 {
@@ -186,6 +197,7 @@ static int parse_mode(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* free_nothing - plain values own no memory */
 static void free_nothing(const struct conf_key *k, void *obj)
 {
     (void) k;
@@ -200,6 +212,7 @@ const struct conf_type conf_t_mode = {"octal mode", parse_mode, free_nothing, NU
 
 /* Enumerations. */
 
+/* parse_log_level - one of the level names of log.h */
 static int parse_log_level(const struct conf_key *k, const char *value, void *obj,
                            char *err, size_t errlen)
 {
@@ -210,6 +223,7 @@ static int parse_log_level(const struct conf_key *k, const char *value, void *ob
     return -1;
 }
 
+/* parse_jwt_alg - PS256 or RS256, in any case */
 static int parse_jwt_alg(const struct conf_key *k, const char *value, void *obj,
                          char *err, size_t errlen)
 {
@@ -226,7 +240,25 @@ static int parse_jwt_alg(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* parse_bool - yes/no, true/false, on/off, 1/0 into an int */
+static int parse_bool(const struct conf_key *k, const char *value, void *obj,
+                      char *err, size_t errlen)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+            *FIELD(obj, k->off, int) = strcasecmp(value, yes[i]) == 0;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "'%s' is not yes or no", value);
+    return -1;
+}
+
 const struct conf_type conf_t_log_level = {"log level", parse_log_level, free_nothing, NULL};
+const struct conf_type conf_t_bool = {"yes or no", parse_bool, free_nothing, NULL};
 const struct conf_type conf_t_jwt_alg = {"algorithm", parse_jwt_alg, free_nothing, NULL};
 
 /* Lists: split value, hand each item to one_item, collect the errors. */
@@ -234,16 +266,18 @@ const struct conf_type conf_t_jwt_alg = {"algorithm", parse_jwt_alg, free_nothin
 typedef int (*item_fn) (const struct conf_key *k, const char *item, void *obj,
                         char *err, size_t errlen);
 
+/* each_item - split value at commas and white space, store each item */
 static int each_item(const struct conf_key *k, const char *value, void *obj,
                      item_fn one_item, char *err, size_t errlen)
 {
     char   *copy = conf_xstrdup(value), *save = NULL, *item;
     char    why[512];
-    size_t  used = 0;
+    size_t  used = 0, n = 0;
     int     bad = 0;
 
     err[0] = 0;
     for (item = strtok_r(copy, ", \t", &save); item; item = strtok_r(NULL, ", \t", &save)) {
+        n++;
         if (one_item(k, item, obj, why, sizeof(why)) == 0)
             continue;
         bad = -1;
@@ -252,9 +286,14 @@ static int each_item(const struct conf_key *k, const char *value, void *obj,
                                       used ? "; " : "", why);
     }
     free(copy);
+    if (!bad && n == 0 && (k->flags & CONF_REQUIRED)) {
+        snprintf(err, errlen, "needs a value");
+        return -1;
+    }
     return bad;
 }
 
+/* item_listen - append one listen address */
 static int item_listen(const struct conf_key *k, const char *item, void *obj,
                        char *err, size_t errlen)
 {
@@ -268,6 +307,7 @@ static int item_listen(const struct conf_key *k, const char *item, void *obj,
     return 0;
 }
 
+/* item_cidr - append one network */
 static int item_cidr(const struct conf_key *k, const char *item, void *obj,
                      char *err, size_t errlen)
 {
@@ -281,6 +321,7 @@ static int item_cidr(const struct conf_key *k, const char *item, void *obj,
     return 0;
 }
 
+/* item_int - append one number within the key's range */
 static int item_int(const struct conf_key *k, const char *item, void *obj,
                     char *err, size_t errlen)
 {
@@ -305,26 +346,31 @@ static int item_text(const struct conf_key *k, const char *item, void *obj,
     return strlist_add(FIELD(obj, k->off, struct strlist), item);
 }
 
+/* parse_listen - a list of listen addresses */
 static int parse_listen(const struct conf_key *k, const char *v, void *obj, char *e, size_t l)
 {
     return each_item(k, v, obj, item_listen, e, l);
 }
 
+/* parse_cidr - a list of networks */
 static int parse_cidr(const struct conf_key *k, const char *v, void *obj, char *e, size_t l)
 {
     return each_item(k, v, obj, item_cidr, e, l);
 }
 
+/* parse_ints - a list of numbers */
 static int parse_ints(const struct conf_key *k, const char *v, void *obj, char *e, size_t l)
 {
     return each_item(k, v, obj, item_int, e, l);
 }
 
+/* parse_texts - a list of validated texts */
 static int parse_texts(const struct conf_key *k, const char *v, void *obj, char *e, size_t l)
 {
     return each_item(k, v, obj, item_text, e, l);
 }
 
+/* free_listen - free the addresses and the vector */
 static void free_listen(const struct conf_key *k, void *obj)
 {
     struct listen_addr **v = FIELD(obj, k->off, struct listen_addr *);
@@ -349,6 +395,7 @@ static void free_vector(const struct conf_key *k, void *obj)
     *FIELD(obj, k->off2, size_t) = 0;
 }
 
+/* free_texts - free a strlist field */
 static void free_texts(const struct conf_key *k, void *obj)
 {
     strlist_free(FIELD(obj, k->off, struct strlist));
@@ -359,10 +406,11 @@ const struct conf_type conf_t_cidr_list = {"networks", parse_cidr, free_vector, 
 const struct conf_type conf_t_int_list = {"numbers", parse_ints, free_vector, NULL};
 const struct conf_type conf_t_glob_list = {"address patterns", parse_texts, free_texts, cv_glob};
 const struct conf_type conf_t_mailbox_list = {"addresses", parse_texts, free_texts, cv_mailbox};
-const struct conf_type conf_t_domain_list = {"domains", parse_texts, free_texts, cv_domain};
+const struct conf_type conf_t_domain_list = {"domains", parse_texts, free_texts, cv_domain_pattern};
 
 /* Regular expressions: the source text and its compiled form. */
 
+/* parse_regex - compile a POSIX ERE; keep the source; empty = unset */
 static int parse_regex(const struct conf_key *k, const char *value, void *obj,
                        char *err, size_t errlen)
 {
@@ -374,6 +422,7 @@ static int parse_regex(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* free_regex - free the source and the compiled form */
 static void free_regex(const struct conf_key *k, void *obj)
 {
     char  **src = FIELD(obj, k->off, char *);
@@ -415,6 +464,7 @@ static int parse_header_regex(const struct conf_key *k, const char *value, void 
     return strlist_add(l, value);
 }
 
+/* free_header_regex - free every entry and its compiled regex */
 static void free_header_regex(const struct conf_key *k, void *obj)
 {
     struct strlist *l = FIELD(obj, k->off, struct strlist);

@@ -221,6 +221,7 @@ static void release_obj(const struct conf_section *sec, void *obj)
         sec->keys[i].type->release(&sec->keys[i], obj);
 }
 
+/* free_insts - free the instances and their scratch objects */
 static void free_insts(struct loader *ld)
 {
     for (size_t i = 0; i < ld->ninst; i++) {
@@ -329,6 +330,7 @@ const struct conf_account *config_account_for_sender(const struct config *cfg,
     return config_account(cfg, NULL);
 }
 
+/* config_class - a class by name, or NULL */
 const struct conf_class *config_class(const struct config *cfg, const char *name)
 {
     for (size_t i = 0; name && i < cfg->nclasses; i++)
@@ -337,6 +339,7 @@ const struct conf_class *config_class(const struct config *cfg, const char *name
     return NULL;
 }
 
+/* config_path_default - $EXORELAY_CONF, else /etc/exorelay/exorelay.conf */
 const char *config_path_default(void)
 {
     const char *env = getenv("EXORELAY_CONF");

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "smtpd_data.h"
 #include "smtpd_int.h"
+#include "stats.h"
 
 /* The held-back header block. */
 struct hdr {
@@ -46,7 +47,7 @@ static void up_write(struct session *s, const char *buf, size_t len)
                        " the message; try again");
         s->txn.failed = 1;
         s->txn.fail = r;
-        txn_release(s, 0);
+        txn_release(s, POOL_CLOSE);
     }
 }
 
@@ -61,7 +62,7 @@ static void choose_account(struct session *s, const struct hdr *h)
         msg_warn("%s: %s", s->txn.id, err.text);
         s->txn.failed = 1;
         s->txn.fail = err;
-        txn_release(s, 0);
+        txn_release(s, POOL_CLOSE);
         return;
     }
     if (rc == 0)
@@ -137,7 +138,7 @@ static void final_reply(struct session *s, const struct data_scan *ds,
         int rc = upstream_read_reply(s->txn.up, r);
         if (rc == 0)
             txn_map_reply(s, r);
-        txn_release(s, rc == 0 && r->code != 421);
+        txn_release(s, rc == 0 && r->code != 421 ? POOL_CLEAN : POOL_CLOSE);
         return;
     }
     *r = s->txn.fail;
@@ -171,6 +172,7 @@ void txn_log(struct session *s, long long size, const struct smtp_reply *final)
     char sw[160] = "";
     double now = now_seconds();
 
+    stats_message(t->acct ? t->acct->name : NULL, final);   /* exorelay status */
     for (size_t i = 0; i < t->nrcpt; i++)
         accepted += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
     if (t->first_acct && t->first_acct != t->acct)

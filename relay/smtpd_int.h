@@ -75,6 +75,7 @@ struct txn {
     struct pool *pool;
     struct upstream *up;
     int     reused;
+    int     paced;              /* pool_pace done for this message */
     int     failed;             /* upstream unusable: reply fail to the rest */
     struct smtp_reply fail;
     double  t_begin;            /* MAIL received */
@@ -102,7 +103,7 @@ void txn_begin(struct session *s, const char *sender, const char *params);
 int txn_add_rcpt(struct session *s, const char *addr, const char *params);
 void txn_reset(struct session *s);
 void txn_abort(struct session *s, int in_data);
-void txn_release(struct session *s, int clean);
+void txn_release(struct session *s, int how);
 void group_local(struct session *s, int code, const char *enhanced, const char *text);
 void group_upstream(struct session *s, enum ent_kind kind, size_t rcpt);
 int group_flush(struct session *s);

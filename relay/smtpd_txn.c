@@ -25,7 +25,7 @@
  *		and DATA are pipelined on the new one. 0 when it is ready for
  *		the content; -1 with txn.failed and txn.fail set.
  *	txn_abort(s, in_data)  end the upstream transaction without a message
- *	txn_release(s, clean)  hand the connection back to its pool
+ *	txn_release(s, how)    hand the connection back to its pool
  *	txn_reset(s)           forget the envelope
  *	txn_map_reply(s, r)    upstream reply -> client reply (quota -> 4xx)
  */
@@ -104,13 +104,15 @@ int txn_add_rcpt(struct session *s, const char *addr, const char *params)
     return (int) t->nrcpt++;
 }
 
-/* txn_release - give the upstream connection back (clean: reusable) */
-void txn_release(struct session *s, int clean)
+/* txn_release - give the upstream connection back: POOL_CLEAN after a
+ * final reply, POOL_RSET when a transaction may be open upstream (the
+ * pool pipelines the RSET with the next MAIL), POOL_CLOSE otherwise */
+void txn_release(struct session *s, int how)
 {
     struct txn *t = &s->txn;
 
     if (t->up) {
-        pool_release(t->pool, t->up, clean && !upstream_broken(t->up));
+        pool_release(t->pool, t->up, upstream_broken(t->up) ? POOL_CLOSE : how);
         t->up = NULL;
     }
 }
@@ -120,7 +122,7 @@ void txn_reset(struct session *s)
 {
     struct txn *t = &s->txn;
 
-    txn_release(s, 0);
+    txn_release(s, POOL_CLOSE);
     free(t->sender);
     free(t->mail_params);
     for (size_t i = 0; i < t->nrcpt; i++) {
@@ -137,18 +139,7 @@ void txn_reset(struct session *s)
  * message that never got its final dot. Before DATA a RSET keeps it. */
 void txn_abort(struct session *s, int in_data)
 {
-    struct txn *t = &s->txn;
-    struct smtp_reply r;
-
-    if (t->up == NULL)
-        return;
-    if (in_data) {
-        txn_release(s, 0);
-        return;
-    }
-    int ok = upstream_cmd(t->up, "RSET") == 0
-        && upstream_read_reply(t->up, &r) == 0 && r.code == 250;
-    txn_release(s, ok);
+    txn_release(s, in_data ? POOL_CLOSE : POOL_RSET);
 }
 
 /* txn_fail - the upstream is unusable for the rest of this transaction */
@@ -156,7 +147,7 @@ static void txn_fail(struct session *s, const struct smtp_reply *r)
 {
     s->txn.failed = 1;
     s->txn.fail = *r;
-    txn_release(s, 0);
+    txn_release(s, POOL_CLOSE);
 }
 
 /* txn_map_reply - upstream reply as the client should see it. Exchange's
@@ -183,6 +174,10 @@ static int acquire(struct session *s, const struct conf_account *acct)
 
     t->acct = acct;
     t->pool = pools_get(s->srv->pools, acct);
+    if (t->pool && !t->paced) {
+        pool_pace(t->pool);             /* messages_per_minute, once */
+        t->paced = 1;
+    }
     t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
     t->t_wait += now_seconds() - t0;
     if (t->up == NULL) {
@@ -312,7 +307,7 @@ static int answer(struct session *s, size_t i, size_t first, int *attempts,
     if (i == first && e->kind == ENT_MAIL && s->txn.reused && (*attempts)++ < 3) {
         msg_info("%s: reused upstream connection was closed (%d %s): retrying",
                  s->txn.id, r->code, r->text);
-        txn_release(s, 0);
+        txn_release(s, POOL_CLOSE);
         if (acquire(s, s->txn.acct) == 0)
             send_group(s);
         return -1;                      /* read this entry again */
@@ -354,14 +349,14 @@ int group_flush(struct session *s)
         cio_reply(&s->io, &r);
         if (e->kind == ENT_DATA && !go_data) {
             txn_log(s, -1, &r);
-            txn_release(s, !s->txn.failed);
+            txn_release(s, POOL_RSET);
             txn_reset(s);
         }
     }
     s->ngroup = 0;
     if (mail_refused.code && s->txn.active) {
         txn_log(s, -1, &mail_refused);
-        txn_release(s, !s->txn.failed);
+        txn_release(s, POOL_RSET);
         txn_reset(s);
     }
     return go_data;
@@ -436,7 +431,7 @@ int txn_replay(struct session *s, const struct conf_account *acct)
     msg_info("%s: X-Exorelay names account %s, MAIL went to %s: switching",
              t->id, acct->name, t->acct ? t->acct->name : "?");
     t->first_acct = t->acct;
-    txn_release(s, 0);
+    txn_release(s, POOL_CLOSE);
     for (int attempt = 0; attempt < 4; attempt++) {
         if (acquire(s, acct) < 0)
             return -1;
@@ -444,7 +439,7 @@ int txn_replay(struct session *s, const struct conf_account *acct)
         if (rc == 0)
             return 0;
         if (rc == -2 && t->reused) {
-            txn_release(s, 0);
+            txn_release(s, POOL_CLOSE);
             continue;
         }
         txn_fail(s, &r);

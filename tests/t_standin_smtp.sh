@@ -163,3 +163,13 @@ assert s["round_trips_last"] == 4, s["round_trips_last"]
 $(standin_ctl GET /stats)
 EOF
 ok "no token in the stand-in's log" sh -c "! grep -q EwB '$STANDIN_DIR/standin.log'"
+
+# Restart: same ports and CA, tokens still valid, numbering continues.
+port=$STANDIN_SMTP_PORT ca=$(cat "$STANDIN_CA") n=$(standin_count)
+standin_restart
+ok "restart: same SMTP port and CA" \
+    sh -c "[ '$port' = '$STANDIN_SMTP_PORT' ] && [ \"\$(cat '$STANDIN_CA')\" = '$ca' ]"
+send "$T/tok.main" "$STANDIN_MAILBOX" "$STANDIN_MAILBOX" "$T/m1"
+ok "restart: a token issued before still authenticates" replied '250 2.0.0 OK'
+ok "restart: records continue after the old ones" \
+    sh -c "[ $(standin_count) -eq $((n + 1)) ] && cmp -s '$STANDIN_MSGDIR/$(printf %06d $((n + 1))).eml' '$T/m1'"

@@ -9,6 +9,8 @@
 #       STANDIN_SMTP_WRONGNAME_PORT, STANDIN_CTL, STANDIN_MSGDIR,
 #       STANDIN_CLIENTS
 #   standin_stop                      stop it (and wait)
+#   standin_restart [standin.py args...]
+#       stop and start again: same ports, CA, scenario file; tokens stay valid
 #   standin_ctl METHOD PATH [JSON]    call the control API, print its JSON
 #   standin_stat NAME                 print one counter (NAME/KEY for a map)
 #   standin_count                     number of messages recorded
@@ -44,7 +46,7 @@ standin_start() {
     export STANDIN_SCENARIO
     STANDIN_DIR=${STANDIN_DIR:-$TESTS_TMP/standin}
     mkdir -p "$STANDIN_DIR"
-    rm -f "$STANDIN_DIR/ready.env" "$STANDIN_DIR/ready.json"
+    rm -f "$STANDIN_DIR/ready.env"
     "$PYTHON" "$TOP/tests/standin/standin.py" --dir "$STANDIN_DIR" \
         --scenario "$STANDIN_SCENARIO" "$@" >>"$STANDIN_DIR/standin.log" 2>&1 &
     STANDIN_PID=$!
@@ -62,6 +64,11 @@ standin_start() {
     . "$STANDIN_DIR/ready.env"
     export STANDIN_DIR STANDIN_PID STANDIN_CA STANDIN_AUTHORITY STANDIN_SMTP_PORT \
         STANDIN_SMTP_WRONGNAME_PORT STANDIN_CTL STANDIN_MSGDIR STANDIN_CLIENTS
+}
+
+standin_restart() {
+    standin_stop
+    standin_start "$STANDIN_SCENARIO" --restart "$@"
 }
 
 standin_stop() {

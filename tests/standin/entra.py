@@ -1,7 +1,7 @@
 """entra - stand-in for the Entra ID token endpoint (client-credentials grant).
 
 SYNOPSIS
-    server = make_server(state, ssl_context)   HTTPS, threaded, port 0
+    server = make_server(state, ssl_context, port=0)   HTTPS, threaded
     server.serve_forever()
 
 POST /{tenant}/oauth2/v2.0/token with a form body: client_id, scope,
@@ -179,7 +179,7 @@ def _expired(date):
 
 class TLSServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    allow_reuse_address = True         # a restart binds the same port again
 
     def get_request(self):
         # Handshake in the handler thread, not in the accept loop.
@@ -191,6 +191,7 @@ class TLSServer(http.server.ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         try:
             request.settimeout(30)
+            self.state.count("token_connections")
             request.do_handshake()
         except OSError:
             request.close()
@@ -198,7 +199,7 @@ class TLSServer(http.server.ThreadingHTTPServer):
         http.server.ThreadingHTTPServer.finish_request(self, request, client_address)
 
 
-def make_server(state, ctx, host="127.0.0.1"):
-    srv = TLSServer((host, 0), Handler)
+def make_server(state, ctx, port=0, host="127.0.0.1"):
+    srv = TLSServer((host, port), Handler)
     srv.state, srv.ssl_context = state, ctx
     return srv

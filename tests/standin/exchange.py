@@ -1,25 +1,27 @@
 """exchange - stand-in for Exchange Online SMTP submission (smtp.office365.com:587).
 
 SYNOPSIS
-    srv = SmtpServer(state, ssl_context, log)   listens on 127.0.0.1, port 0
+    srv = SmtpServer(state, ssl_context, log, port=0)   listens on 127.0.0.1
     srv.port; srv.start()                       accept loop in a thread
 
 One thread per session. Greeting, EHLO lists before and after STARTTLS,
 AUTH XOAUTH2 (with or without initial response), token checks, SendAs
 check after the final dot, 3 sessions per mailbox, recipient and size
 limits, PIPELINING, CHUNKING; replies as EXCHANGE-FACTS section 2 gives
-them. Faults (state.py): smtp_delay_ms, drop_in_data, eod_4xx, smtp_421.
+them. Faults (state.py): smtp_delay_ms, drop_in_data, eod_4xx, smtp_421,
+smtp_reply.
 """
 import base64
 import binascii
 import email.utils
+import functools
 import re
 import socket
 import ssl
 import threading
 import time
 
-from smtpconn import Closed, Conn, LineTooLong
+from smtpconn import Closed, Conn, IdleTimeout, LineTooLong
 
 EHLO_KEYWORDS = ["SIZE {size}", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES",
                  "STARTTLS", "8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8"]
@@ -77,12 +79,16 @@ class Session:
 
     def run(self):
         try:
-            self._fault_421("CONNECT")
+            if self._fault_at("CONNECT"):
+                self.c.flush()
+                raise Abort()
             self.reply("220 %s.outlook.office365.com Microsoft ESMTP MAIL Service ready "
-                       "at %s [%s]" % (self.sc.data["smtp"]["host"],
-                                       email.utils.formatdate(), self.id))
+                       "at %s [%s]" % (self.sc.data["smtp"]["host"], time.strftime(
+                           "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), self.id))
             while self._command():
                 pass
+        except IdleTimeout:
+            self._idle_timeout()
         except (Closed, Abort, LineTooLong, ssl.SSLError, OSError):
             pass
         finally:
@@ -90,6 +96,15 @@ class Session:
             if self.auth:
                 self.st.session_close(self.auth[0]["address"].lower())
             self.c.close()
+
+    def _idle_timeout(self):
+        self.st.count("idle_timeouts")
+        self.log("session %s: idle timeout, closing" % self.id)
+        self.reply("451 4.7.0 Timeout waiting for client input")
+        try:
+            self.c.flush()
+        except OSError:
+            pass
 
     def _command(self):
         try:
@@ -101,24 +116,48 @@ class Session:
         text = line.decode("utf-8", "replace")
         verb, _, arg = text.partition(" ")
         verb = verb.upper()
-        self._fault_421(verb)
+        if self._fault_at(verb):
+            if verb == "BDAT":
+                self._skip_chunk(arg)
+            return True
         handler = getattr(self, "cmd_" + verb, None) if verb.isalpha() else None
         if handler is None:
             self.reply("500 5.3.3 Unrecognized command '%s'" % verb[:32])
             return True
         return handler(arg.strip()) is not False
 
-    def _fault_421(self, where):
-        f = self.st.fault("smtp_421")
-        if not isinstance(f, dict):
-            return
-        at = str(f.get("at", "MAIL")).upper()
-        if at not in (where, "ANY") or self.st.pick("smtp_421") is None:
-            return
-        self.reply(f.get("reply", "421 4.3.2 Service not available, closing "
-                                  "transmission channel"))
-        self.c.flush()
-        raise Abort()
+    def _fault_at(self, where):
+        """_fault_at - faults smtp_421 and smtp_reply: answer instead of acting.
+
+        Returns True when a reply was given in place of the command's own
+        (the command is not executed); raises Abort when the fault closes
+        the connection (smtp_421 always, smtp_reply with "close": true)."""
+        for name in ("smtp_421", "smtp_reply"):
+            f = self.st.fault(name)
+            if not isinstance(f, dict) or str(f.get("at", "MAIL")).upper() not in (where, "ANY"):
+                continue
+            if self.st.pick(name) is None:
+                continue
+            self.log("session %s: fault %s at %s" % (self.id, name, where))
+            if name == "smtp_421":
+                self.reply(f.get("reply", "421 4.3.2 Service not available, closing "
+                                          "transmission channel"))
+            else:
+                self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
+                                          "Please try again later."))
+            if name == "smtp_421" or f.get("close"):
+                self._commit_pending()      # a 250 queued before goes out now
+                self.c.flush()
+                raise Abort()
+            return True
+        return False
+
+    def _skip_chunk(self, arg):
+        """_skip_chunk - a BDAT answered by a fault: its bytes still follow."""
+        parts = arg.split()
+        if parts and parts[0].isdigit():
+            self.c.read_bytes(int(parts[0]))
+        self._txn_reset()
 
     # greeting and TLS
 
@@ -337,7 +376,9 @@ class Session:
             self._txn_reset()
 
     def _final_reply(self, content, oversize, via):
-        self._fault_421("EOD")
+        if self._fault_at("EOD"):
+            self.st.count("messages_refused")
+            return
         mbox, app, grant = self.auth
         if oversize:
             self.st.count("messages_refused")
@@ -356,6 +397,8 @@ class Session:
             self.st.count("messages_refused")
             return self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
                                              "Please try again later."))
+        if not self._within_limits(mbox["address"].lower()):
+            return
         self.pending = (content, {
             "mail_from": self.mail_from, "rcpt_to": list(self.rcpts),
             "mail_params": self.mail_params, "auth_user": mbox["address"],
@@ -366,6 +409,26 @@ class Session:
         msgid = m.group(1).decode("utf-8", "replace") if m else "<%s@%s>" % (
             self.id, self.fqdn())
         self.reply("250 2.0.0 OK %s [Hostname=%s]" % (msgid, self.fqdn().upper()))
+
+    def _within_limits(self, mbox):
+        """_within_limits - recipients per day (refused) and messages per
+        minute (delayed), when the scenario sets them."""
+        s = self.sc.data["smtp"]
+        per_day = int(s.get("recipients_per_day") or 0)
+        if per_day and not self.st.quota_take(mbox, len(self.rcpts), per_day):
+            self.st.count("messages_refused")
+            self.st.count("quota_refused")
+            self.reply("554 5.2.0 STOREDRV.Submission.Exception:"
+                       "SubmissionQuotaExceededException; Failed to process message due to a "
+                       "permanent exception with message Cannot submit message. %s "
+                       "[Hostname=%s]" % (self.id, self.fqdn().upper()))
+            return False
+        per_minute = int(s.get("messages_per_minute") or 0)
+        if per_minute:
+            hold = self.st.rate_delay(mbox, per_minute, float(s.get("rate_window") or 60))
+            if hold > 0:
+                time.sleep(hold)
+        return True
 
     def _commit_pending(self):
         """_commit_pending - record the accepted message before its 250 leaves."""
@@ -381,12 +444,18 @@ class Session:
         addrs = [self.mail_from] if self.mail_from else []
         m = FROM_RE.search(content, 0, _header_end(content))
         if m:
-            value = m.group(1).decode("utf-8", "replace").replace("\r\n", "")
-            addrs += [a for _, a in email.utils.getaddresses([value]) if a]
+            addrs += _from_addresses(m.group(1))
         for a in addrs:
             if not self.sc.may_send_as(app, mbox, a):
                 return a
         return None
+
+
+@functools.lru_cache(maxsize=256)
+def _from_addresses(raw):
+    """_from_addresses - the addresses of a From: value (cached: bulk mail repeats it)."""
+    value = raw.decode("utf-8", "replace").replace("\r\n", "")
+    return [a for _, a in email.utils.getaddresses([value]) if a]
 
 
 def _header_end(content):
@@ -395,9 +464,9 @@ def _header_end(content):
 
 
 class SmtpServer:
-    def __init__(self, state, ctx, log, host="127.0.0.1"):
+    def __init__(self, state, ctx, log, port=0, host="127.0.0.1"):
         self.state, self.ctx, self.log = state, ctx, log
-        self.lsock = socket.create_server((host, 0), backlog=128)
+        self.lsock = socket.create_server((host, port), backlog=128)
         self.port = self.lsock.getsockname()[1]
         self._n = 0
         self._lock = threading.Lock()
@@ -414,7 +483,7 @@ class SmtpServer:
         while True:
             sock, addr = self.lsock.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(600)
+            sock.settimeout(float(self.state.scenario.data["smtp"].get("idle_timeout", 600)))
             self.state.count("smtp_connections")
             threading.Thread(target=Session(self, sock, addr, self.ctx).run,
                              daemon=True).start()

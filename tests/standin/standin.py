@@ -2,7 +2,8 @@
 """standin.py - local stand-ins for Entra ID and Exchange Online, one process.
 
 usage: standin.py --dir DIR [--scenario FILE] [--token-lifetime N]
-                  [--max-size N] [--record full|meta|none] [--faults JSON]
+                  [--max-size N] [--record full|meta|none] [--msgdir DIR]
+                  [--faults JSON] [--restart]
 
 Creates in DIR a fresh CA and server certificates, then serves:
   - the token endpoint over HTTPS  (https://127.0.0.1:PORT/{tenant}/oauth2/v2.0/token)
@@ -12,7 +13,9 @@ Creates in DIR a fresh CA and server certificates, then serves:
 all on ephemeral loopback ports. When everything listens it writes
 DIR/ready.env (shell assignments) and DIR/ready.json atomically. Messages
 are recorded in DIR/messages. Log lines (never a token or a secret) go to
-stderr. SIGTERM or SIGINT stops it. See README.md in this directory.
+stderr. SIGTERM or SIGINT stops it. With --restart, a stand-in that ran in
+DIR before comes back on the same ports with the same CA, its tokens still
+valid and its message numbers continuing. See README.md in this directory.
 """
 import argparse
 import json
@@ -54,7 +57,10 @@ def parse_args(argv):
     p.add_argument("--token-lifetime", type=int, help="expires_in of tokens (seconds)")
     p.add_argument("--max-size", type=int, help="enforced message size limit (bytes)")
     p.add_argument("--record", choices=("full", "meta", "none"), default="full")
+    p.add_argument("--msgdir", help="where to record messages (default DIR/messages)")
     p.add_argument("--faults", help="initial fault table (JSON object)")
+    p.add_argument("--restart", action="store_true",
+                   help="same ports and CA as the previous run in DIR")
     return p.parse_args(argv)
 
 
@@ -79,18 +85,41 @@ def write_ready(d, info):
         os.rename(tmp, os.path.join(d, name))
 
 
+def previous_run(d):
+    """previous_run - ports and PKI of the last run in d, for --restart."""
+    with open(os.path.join(d, "ready.json")) as f:
+        info = json.load(f)
+    port = lambda url: int(url.rsplit(":", 1)[1])                       # noqa: E731
+    ports = {"token": port(info["STANDIN_AUTHORITY"]), "ctl": port(info["STANDIN_CTL"]),
+             "smtp": int(info["STANDIN_SMTP_PORT"]),
+             "wrong": int(info["STANDIN_SMTP_WRONGNAME_PORT"])}
+    paths = {"ca": os.path.join(d, "ca.pem")}
+    for tag in ("server", "wrongname"):
+        paths[tag] = os.path.join(d, tag + ".pem")
+        paths[tag + "_key"] = os.path.join(d, tag + ".key")
+    return ports, paths
+
+
 def serve(args):
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
     args.dir = d
-    paths = pki.make_pki(d)
-    st = State(d, load_scenario(args), args.record)
+    if args.restart and os.path.exists(os.path.join(d, "ready.json")):
+        ports, paths = previous_run(d)
+    else:
+        ports, paths = {}, pki.make_pki(d)
+    for name in ("ready.json", "ready.env"):
+        if os.path.exists(os.path.join(d, name)):
+            os.unlink(os.path.join(d, name))
+    st = State(d, load_scenario(args), args.record, args.msgdir)
     if args.faults:
         st.set_faults(json.loads(args.faults))
-    token_srv = entra.make_server(st, tls_context(paths["server"], paths["server_key"]))
-    ctl_srv = control.make_server(st, log)
-    smtp = exchange.SmtpServer(st, tls_context(paths["server"], paths["server_key"]), log)
-    wrong = exchange.SmtpServer(st, tls_context(paths["wrongname"], paths["wrongname_key"]), log)
+    server_ctx = tls_context(paths["server"], paths["server_key"])
+    token_srv = entra.make_server(st, server_ctx, ports.get("token", 0))
+    ctl_srv = control.make_server(st, log, ports.get("ctl", 0))
+    smtp = exchange.SmtpServer(st, server_ctx, log, ports.get("smtp", 0))
+    wrong = exchange.SmtpServer(st, tls_context(paths["wrongname"], paths["wrongname_key"]),
+                                log, ports.get("wrong", 0))
     for srv in (token_srv, ctl_srv):
         threading.Thread(target=srv.serve_forever, daemon=True).start()
     smtp.start()

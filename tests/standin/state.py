@@ -1,7 +1,7 @@
 """state - what the stand-ins share: scenario, counters, faults, tokens, records.
 
 SYNOPSIS
-    st = State(dir, scenario, record_mode)
+    st = State(dir, scenario, record_mode, msgdir=None)
     st.scenario                         current Scenario (swapped whole)
     st.count(name, n=1)                 bump a counter
     st.stats() -> dict                  counters for GET /stats
@@ -12,15 +12,20 @@ SYNOPSIS
     st.issue_token(app, lifetime)       new opaque token (a str)
     st.lookup_token(token)              its grant dict or None
     st.revoke_tokens()                  forget every token issued
+Issued tokens are also kept in dir/tokens.jsonl (0600) so that they stay
+valid across a restart; message numbers continue after existing records.
     st.jti_seen(client_id, jti, exp)    True if replayed (and remembers it)
     st.session_open(mailbox) -> bool    False when the mailbox has too many
     st.session_close(mailbox)
+    st.rate_delay(mbox, limit, window)  seconds to hold a message (rate limit)
+    st.quota_take(mbox, nrcpt, per_day) False when over the recipient quota
     st.record(content, meta) -> id      store an accepted message
     st.messages() -> list               envelopes of recorded messages
 
 Everything is guarded by one lock; the critical sections are tiny.
 """
 import base64
+import collections
 import json
 import os
 import random
@@ -31,13 +36,14 @@ import time
 COUNTERS = ("token_requests", "tokens_issued", "token_errors",
             "smtp_connections", "tls_handshakes", "auth_attempts", "auth_ok",
             "auth_failed", "messages", "messages_refused", "round_trips",
-            "concurrency_refused", "dropped_in_data", "faults_fired")
+            "concurrency_refused", "dropped_in_data", "faults_fired",
+            "token_connections", "idle_timeouts", "rate_delayed", "quota_refused")
 
 
 class State:
-    def __init__(self, d, scenario, record_mode="full"):
+    def __init__(self, d, scenario, record_mode="full", msgdir=None):
         self.dir = d
-        self.msgdir = os.path.join(d, "messages")
+        self.msgdir = msgdir or os.path.join(d, "messages")
         os.makedirs(self.msgdir, exist_ok=True)
         self.record_mode = record_mode
         self.scenario = scenario
@@ -45,11 +51,16 @@ class State:
         self.tokens = {}
         self.jtis = {}
         self.sessions = {}
+        self.rate = {}
+        self.quota = {}
         self.faults = {}
         self.rngs = {}
         self.fault_seen = {}
         self.envelopes = []
-        self.next_id = 1
+        self.next_id = 1 + max([int(f[:6]) for f in os.listdir(self.msgdir)
+                                if f[:6].isdigit()] or [0])
+        self.token_file = os.path.join(d, "tokens.jsonl")
+        self._load_tokens()
         self.reset()
 
     def reset(self):
@@ -120,6 +131,16 @@ class State:
 
     # tokens
 
+    def _load_tokens(self):
+        """_load_tokens - tokens issued before a restart stay valid, as in Entra."""
+        try:
+            with open(self.token_file) as f:
+                for line in f:
+                    t = json.loads(line)
+                    self.tokens[t.pop("token")] = t
+        except (OSError, ValueError):
+            pass
+
     def issue_token(self, app, lifetime):
         # Opaque, about 2 KB like the real ones, URL-safe.
         tok = "EwB" + base64.urlsafe_b64encode(secrets.token_bytes(1500)).decode().rstrip("=")
@@ -128,6 +149,9 @@ class State:
         with self.lock:
             self.tokens[tok] = grant
             self.c["tokens_issued"] += 1
+            fd = os.open(self.token_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.write(fd, (json.dumps(dict(grant, token=tok)) + "\n").encode())
+            os.close(fd)
         return tok
 
     def lookup_token(self, tok):
@@ -138,6 +162,8 @@ class State:
         with self.lock:
             n = len(self.tokens)
             self.tokens = {}
+            if os.path.exists(self.token_file):
+                os.unlink(self.token_file)
             return n
 
     def jti_seen(self, client_id, jti, exp):
@@ -167,6 +193,34 @@ class State:
         with self.lock:
             self.sessions[mbox] = max(0, self.sessions.get(mbox, 0) - 1)
 
+    # Exchange's per-mailbox limits (EXCHANGE-FACTS section 3)
+
+    def rate_delay(self, mbox, limit, window=60.0):
+        """rate_delay - seconds to hold a message so that at most limit are
+        submitted per rolling window (excess is delayed, not refused)."""
+        now = time.time()
+        with self.lock:
+            q = self.rate.setdefault(mbox, collections.deque())
+            while q and q[0] <= now - window:
+                q.popleft()
+            at = now if len(q) < limit else q[-limit] + window
+            q.append(at)
+            if at > now:
+                self.c["rate_delayed"] += 1
+            return at - now
+
+    def quota_take(self, mbox, nrcpt, per_day):
+        """quota_take - False when nrcpt more would pass per_day in 24 hours."""
+        now = time.time()
+        with self.lock:
+            q = self.quota.setdefault(mbox, collections.deque())
+            while q and q[0][0] <= now - 86400:
+                q.popleft()
+            if sum(n for _, n in q) + nrcpt > per_day:
+                return False
+            q.append((now, nrcpt))
+            return True
+
     # records
 
     def record(self, content, meta, round_trips):
@@ -187,6 +241,8 @@ class State:
             os.rename(base + ".json.tmp", base + ".json")
         with self.lock:
             self.envelopes.append(meta)
+            if self.record_mode == "none" and len(self.envelopes) > 2000:
+                del self.envelopes[:1000]      # benchmarks: bounded memory
         return n
 
     def messages(self):

@@ -48,6 +48,12 @@ static void syntax_errors(void)
     bad("duplicate account", B "\n" B, 7, "duplicate section [account main] (first at line 1)");
     bad("duplicate [relay]", B "[relay]\nuser = mail\n[relay]\nuser = nobody\n", 8,
         "duplicate section [relay] (first at line 6)");
+    bad("misspelt named section", "[acount main]\ntenant = x.example\n" B, 1,
+        "unknown section [acount]; did you mean [account]?");
+    bad("text after the header", B "[relay] listen = 127.0.0.1:25\n", 6,
+        "text after the section header's ']'");
+    bad("unknown key, nothing close", B "[relay]\nfrobnicate = yes\n", 7,
+        "unknown key 'frobnicate' in [relay] (see exorelay.conf(5))");
     bad("duplicate key", B "mailbox = other@contoso.onmicrosoft.com\n", 6,
         "duplicate key 'mailbox' (first at line 5)");
 }
@@ -101,6 +107,7 @@ static void value_errors(void)
     bad("malformed duration", B "[relay]\nidle_timeout = 5 min\n", 7,
         "idle_timeout: '5 min' is not a duration");
     bad("number out of range", B "[upstream]\nport = 70000\n", 7, "port: '70000' is out of range");
+    bad("empty listen", B "[relay]\nlisten =\n", 7, "listen: needs a value");
     bad("listen without port", B "[relay]\nlisten = 127.0.0.1\n", 7,
         "listen: '127.0.0.1' is not host:port, [IPv6]:port or unix:/path");
     bad("listen: IPv6 without brackets", B "[relay]\nlisten = ::1:10587\n", 7,

@@ -40,6 +40,16 @@ static const struct {
     {".", "..\r\n.\r\n", "a message that is just a dot"},
 };
 
+/* dots - lines of out starting with "..": each had one dot added */
+static long long dots(const char *out)
+{
+    long long n = 0;
+
+    for (const char *p = out; p; p = strstr(p, "\r\n"), p = p ? p + 2 : NULL)
+        n += strncmp(p, "..", 2) == 0;
+    return n;
+}
+
 int main(void)
 {
     struct smtp_data_enc enc;
@@ -50,6 +60,8 @@ int main(void)
 
         is_str(whole, cases[c].out, cases[c].name);
         is_int(enc.out_bytes, (long long) strlen(cases[c].out), "  out_bytes counts it");
+        is_int(smtp_data_size(&enc), (long long) strlen(cases[c].out) - 3 - dots(cases[c].out),
+               "  size: without added dots and the final line");
         free(whole);
         for (size_t step = 1; step < 8; step++) {
             char   *cut = encode(cases[c].in, step, &enc);
@@ -58,6 +70,17 @@ int main(void)
             free(cut);
         }
         ok(all_same, "  same result when cut into pieces of 1..7 bytes");
+    }
+    {
+        char    out[64];
+        size_t  n;
+
+        smtp_data_init_bdat(&enc);
+        n = smtp_data_encode(&enc, ".a\n.\nb", 6, out);
+        n += smtp_data_finish(&enc, out + n);
+        out[n] = 0;
+        is_str(out, ".a\r\n.\r\nb\r\n", "BDAT: line ends only, no stuffing, no final dot");
+        is_int(smtp_data_size(&enc), (long long) n, "BDAT: size is what was produced");
     }
     free(encode("caf\xc3\xa9\n", 4, &enc));
     ok(enc.eight_bit, "8-bit content is noticed");
