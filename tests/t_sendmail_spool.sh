@@ -17,11 +17,9 @@ SM="$BIN/exorelay-sendmail"
 LOG=$TESTS_TMP/daemon.log
 MSGS=$STANDIN_MSGDIR
 
-# The daemon: the queue runner (relay/queue_runner.c) as "exorelay run"
-# starts it. XXX until cmd_run.c calls queue_runner_start(), the test tool
-# runs it alone.
+# The daemon: "exorelay run -f" starts the queue runner (relay/queue_runner.c).
 daemon_start() {
-    "$BUILD/tests/tools/tool_queue_runner" "$CONF" >>"$LOG" 2>&1 &
+    "$BIN/exorelay" -c "$CONF" run -f >>"$LOG" 2>&1 &
     DAEMON=$!
     cleanup_add "kill $DAEMON 2>/dev/null"
     wait_for test -e "$SPOOL/pid"
