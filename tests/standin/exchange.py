@@ -7,7 +7,7 @@ SYNOPSIS
 One thread per session. Greeting, EHLO lists before and after STARTTLS,
 AUTH XOAUTH2 (with or without initial response), token checks, SendAs
 check after the final dot, 3 sessions per mailbox, recipient and size
-limits, PIPELINING, CHUNKING; replies as EXCHANGE-FACTS section 2 gives
+limits, PIPELINING, CHUNKING; replies as Exchange Online's submission service (tests/standin/README.md) gives
 them. Faults (state.py): smtp_delay_ms, drop_in_data, eod_4xx, smtp_421,
 smtp_reply.
 """

@@ -193,7 +193,7 @@ class State:
         with self.lock:
             self.sessions[mbox] = max(0, self.sessions.get(mbox, 0) - 1)
 
-    # Exchange's per-mailbox limits (EXCHANGE-FACTS section 3)
+    # Exchange's per-mailbox limits (as Microsoft documents them)
 
     def rate_delay(self, mbox, limit, window=60.0):
         """rate_delay - seconds to hold a message so that at most limit are
