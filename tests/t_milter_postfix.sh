@@ -65,7 +65,7 @@ newest() {
 }
 
 # --- two smtp-sinks: classified mail is routed to $SINK on its rewritten
-# sender (sender_dependent_relayhost_maps, as conf/postfix-milter.cf (b)
+# sender (sender_dependent_relayhost_maps, as conf/postfix-sender-dependent.cf
 # suggests), all other mail to the relayhost $OTHER
 start_sink() {
     mkdir -p "$1" && chmod 0777 "$1"

@@ -1,9 +1,9 @@
 #!/bin/sh
 # t_milter_sendmail.sh - exorelay-milter in a real Sendmail (Debian's
 # sendmail-bin 8.17, unpacked privately: tests/lib/sendmail.sh), wired with
-# the lines of conf/sendmail-milter.mc (INPUT_MAIL_FILTER on a unix socket,
-# the relay mailer with an explicit port as smart host), smtp-sink as the
-# smart host. Mail submitted over SMTP arrives classified and rewritten;
+# the lines of conf/sendmail-milter.mc (INPUT_MAIL_FILTER on a unix socket)
+# and conf/sendmail.mc (the relay mailer with an explicit port as smart
+# host), smtp-sink standing in for the relay. Mail submitted over SMTP arrives classified and rewritten;
 # forged tags go; local-only mail is untouched; the early refusal reaches
 # the client; with the milter down Sendmail answers 4xx (F=T).
 . "$(dirname "$0")/lib/common.sh"
@@ -55,11 +55,12 @@ cleanup_add "kill $MPID 2>/dev/null"
 wait_for test -S "$MSOCK"
 tap_ok $? "the milter listens on $MSOCK"
 
-# The shipped .mc lines, with this test's socket and smart host port.
-MC=$(sed -e "s|unix:/run/exorelay/milter.sock|unix:$MSOCK|" -e "s|10587|$SINK_PORT|g" \
-    "$TOP/conf/sendmail-milter.mc")
+# The shipped .mc lines (smart host, milter), with this test's socket and
+# smart host port.
+MC=$(cat "$TOP/conf/sendmail.mc" "$TOP/conf/sendmail-milter.mc" |
+    sed -e "s|unix:/run/exorelay/milter.sock|unix:$MSOCK|" -e "s|10587|$SINK_PORT|g")
 sm_setup "$T/sm" "$MC"
-tap_ok $? "sendmail.cf built from conf/sendmail-milter.mc with the unpacked m4 and cf"
+tap_ok $? "sendmail.cf built from conf/sendmail.mc + conf/sendmail-milter.mc with the unpacked m4 and cf"
 sm_start "$T/sm" || { sed "s/^/# /" "$T/sm/sendmail.out"; exit 1; }
 tap_ok $? "Sendmail ($(basename "$(ls "$SM_CACHE"/sendmail-bin_*.deb)")) answers on port $SM_PORT"
 
