@@ -13,6 +13,8 @@ import re
 import sys
 import time
 import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -336,6 +338,49 @@ def check_smtp_reply(env, tok):
     s.close()
 
 
+def check_mailbox_limits(env, tok):
+    ctl(env, "POST", "/scenario", {"smtp": {"messages_per_minute": 2, "rate_window": 1,
+                                            "recipients_per_day": 4}})
+    s = Smtp(env.smtp_port, env.ca)
+    s.login(MAILBOX, tok)
+    bdat = "MAIL FROM:<%s>\r\n%sBDAT 8 LAST\r\nabcdefgh"
+    times, codes = [], []
+    for rcpts in (1, 1, 2, 1):
+        t0 = time.time()
+        s.send(bdat % (MAILBOX, "RCPT TO:<r@example.com>\r\n" * rcpts))
+        r = [s.reply() for _ in range(2 + rcpts)]
+        times.append(time.time() - t0)
+        codes.append(r[-1][1][0][:9])
+    ok(codes[:3] == ["250 2.0.0"] * 3 and times[2] > 0.7,
+       "messages_per_minute 2 (window 1 s): the 3rd is held, not refused (%.1f s)" % times[2])
+    ok(codes[3].startswith("554 5.2.0") and ctl(env, "GET", "/stats")["quota_refused"] == 1,
+       "recipients_per_day 4: the 5th recipient: 554 5.2.0 SubmissionQuotaExceeded", codes)
+    ctl(env, "POST", "/scenario", {"smtp": {"messages_per_minute": 0, "recipients_per_day": 0}})
+    s.close()
+
+
+def check_slow_token(env):
+    app = env.app("main")
+    fields = {"grant_type": "client_credentials", "client_id": app["client_id"],
+              "client_secret": app["secrets"][0]["value"],
+              "scope": "https://outlook.office365.com/.default"}
+    ctl(env, "POST", "/faults", {"clear": True, "token_delay_ms": 1200})
+    req = urllib.request.Request("%s/%s/oauth2/v2.0/token" % (env.authority, app["tenant"]),
+                                 urllib.parse.urlencode(fields).encode())
+    try:
+        urllib.request.urlopen(req, context=env.tls(), timeout=0.3)
+        gave_up = False
+    except OSError:
+        gave_up = True
+    ctl(env, "POST", "/faults", {"token_delay_ms": None,
+                                 "token_error": {"row": "transient", "count": 1}})
+    time.sleep(1.2)                 # the abandoned request finishes meanwhile
+    st, body, _ = post_token(env, app["tenant"], fields)
+    ok(gave_up and st == 503 and body.get("error_codes") == [90033],
+       "a fault set while a slow request sleeps is left for the next request", st)
+    ctl(env, "DELETE", "/faults")
+
+
 def check_idle(env, tok):
     ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 1.0}, "tenants": [
         {"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72", "smtp_auth_disabled": False}]})
@@ -426,6 +471,8 @@ def main():
     check_assertions(env)
     check_control(env, tok)
     check_idle(env, tok)
+    check_mailbox_limits(env, tok)
+    check_slow_token(env)
     print("1..%d" % N)
 
 
