@@ -93,6 +93,13 @@ void diag_tls(struct smtp_reply *r, const struct config *cfg,
                  cfg->server, cfg->port, f->names[0] ? f->names : "other names",
                  f->subject, cfg->server, cfg->port);
         break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        diag_set(r, 454, "4.7.5", "the TLS certificate of %s port %d is not valid "
+                 "now (%s; certificate %s); nothing was sent: check this host's "
+                 "clock (date -u, NTP), else the server's certificate is at fault",
+                 cfg->server, cfg->port, f->reason, f->subject);
+        break;
     default:
         diag_set(r, 454, "4.7.5", "the TLS certificate of %s port %d could not be "
                  "verified (%s; certificate %s, issued by %s); nothing was sent: if "
