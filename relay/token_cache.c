@@ -157,12 +157,14 @@ int token_cache_lock(const char *path)
     return fd;
 }
 
+/* token_cache_unlock - let the next process in */
 void token_cache_unlock(int fd)
 {
     if (fd >= 0)
         close(fd);                      /* releases the flock */
 }
 
+/* token_state_clear - wipe the token, zero the rest */
 void token_state_clear(struct token_state *st)
 {
     secret_free(st->token);
