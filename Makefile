@@ -117,7 +117,8 @@ check-asan: deps
 # (build-fuzz/corpus/NAME); crashes land in build-fuzz/crashes/.
 # Built with clang, coverage + ASan + UBSan, into build-fuzz/.
 FUZZ_SECONDS ?= 60
-FUZZ_BUILD = $(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_BUILD = $(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 fuzz-build:
 	$(FUZZ_BUILD) fuzz-bins

@@ -6,7 +6,7 @@ set -e
 PKGS="gcc make pkg-config libmilter-dev libcurl4-openssl-dev libjansson-dev
 libssl-dev openssl ca-certificates curl postfix miltertest faketime
 python3 python3-cryptography valgrind groff-base man-db libfaketime
-iproute2 procps psmisc"
+iproute2 procps psmisc clang-14 libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

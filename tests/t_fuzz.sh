@@ -5,11 +5,10 @@
 # Skips, saying so, when clang or its libFuzzer runtime is missing.
 . "$TOP/tests/lib/common.sh"
 
-command -v clang >/dev/null 2>&1 ||
+CLANG=$(command -v clang-14 || command -v clang) ||
     skip_all "clang not installed (apt-get install clang-14 libclang-rt-14-dev): fuzz targets not run"
-rt=$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
-[ -f "$rt" ] || rt=$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a 2>/dev/null | head -n 1)
-[ -n "$rt" ] && [ -f "$rt" ] ||
+rt=$(ls "$("$CLANG" -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a 2>/dev/null | head -n 1)
+[ -n "$rt" ] ||
     skip_all "clang's libFuzzer runtime missing (apt-get install libclang-rt-14-dev): fuzz targets not run"
 
 # Build (incrementally) into build-fuzz/, whatever $BUILD the suite uses.
