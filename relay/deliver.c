@@ -2,13 +2,20 @@
  * deliver.c - submit one whole message over a pooled upstream connection
  * (deliver.h).
  *
- * On the wire, with PIPELINING (Exchange offers it), a message costs two
- * round trips on a warm connection:
+ * On the wire, with PIPELINING and CHUNKING (Exchange offers both), a
+ * message costs one round trip on a warm connection:
+ *
+ *	MAIL FROM, RCPT TO..., BDAT <size> LAST, content -> their replies
+ *
+ * The size must be known first, so the message is read twice (measure);
+ * from a pipe, or without CHUNKING, it is DATA in two round trips:
  *
  *	MAIL FROM, RCPT TO..., DATA     -> their replies   (round trip 1)
  *	content, "."                    -> final reply     (round trip 2)
  *
- * Without PIPELINING each command waits for its reply. Only a failure at
+ * Without PIPELINING each command waits for its reply. With BDAT the
+ * content goes out before the envelope's replies are known; when they are
+ * refusals upstream drops it (RFC 3030 4.2), a waste only on failures. Only a failure at
  * the very first reply of a reused connection is retried (once, on a new
  * connection): then nothing can have been accepted. A connection lost
  * after the final "." is not retried here, because upstream may have taken
@@ -46,10 +53,12 @@ struct txn {
     int     lost_first;         /* no reply at all to the first command */
     struct smtp_reply rcpt_fail; /* first temporary RCPT refusal, else first */
     int     release;            /* POOL_CLOSE, POOL_CLEAN or POOL_RSET */
+    int     bdat;               /* this attempt sends BDAT, not DATA */
+    char   *in, *out;           /* read and encode buffers */
 };
 
-/* measure - size as sent and 8-bit content, when fd can be rewound */
-static void measure(struct txn *t, char *in, char *out)
+/* measure - size (CRLF line ends) and 8-bit content, when fd can be rewound */
+static void measure(struct txn *t)
 {
     struct smtp_data_enc enc;
     ssize_t n;
@@ -58,9 +67,9 @@ static void measure(struct txn *t, char *in, char *out)
     if ((t->start = lseek(t->fd, 0, SEEK_CUR)) < 0)
         return;
     smtp_data_init(&enc);
-    while ((n = read(t->fd, in, CHUNK)) > 0)
-        smtp_data_encode(&enc, in, (size_t) n, out);
-    smtp_data_finish(&enc, out);
+    while ((n = read(t->fd, t->in, CHUNK)) > 0)
+        smtp_data_encode(&enc, t->in, (size_t) n, t->out);
+    smtp_data_finish(&enc, t->out);
     if (n == 0 && lseek(t->fd, t->start, SEEK_SET) == t->start) {
         t->size = smtp_data_size(&enc);
         t->eight_bit = enc.eight_bit;
@@ -93,8 +102,40 @@ static void mail_params(struct upstream *up, const struct txn *t, char *buf, siz
         snprintf(buf + n, size - n, " SMTPUTF8");
 }
 
-/* queue_command - command i of the envelope: MAIL, RCPT..., DATA */
-static void queue_command(struct upstream *up, const struct txn *t, size_t i)
+/* send_body - the content: CRLF line ends, and for DATA dot-stuffed and
+ * ended by "."; for BDAT exactly t->size bytes. -1 (final set) if unsent */
+static int send_body(struct upstream *up, struct txn *t)
+{
+    struct smtp_data_enc enc;
+    ssize_t n;
+    size_t  len;
+    long long left = t->size;
+
+    (t->bdat ? smtp_data_init_bdat : smtp_data_init)(&enc);
+    while ((n = read(t->fd, t->in, CHUNK)) > 0) {
+        len = smtp_data_encode(&enc, t->in, (size_t) n, t->out);
+        if (t->bdat && (long long) len > left)
+            break;                      /* grew since measured */
+        left -= (long long) len;
+        if (upstream_write(up, t->out, len) < 0)
+            return 0;                   /* the reply read says it */
+    }
+    len = n == 0 ? smtp_data_finish(&enc, t->out) : 0;
+    if (n != 0 || (t->bdat && (long long) len != left)) {
+        /* Never end a message we could not read whole, or that changed
+         * under us: drop the session, and upstream discards the part. */
+        smtp_reply_set(&t->res->final, 451, "4.3.0", "exorelay: cannot read the "
+                       "message whole: %s", n < 0 ? strerror(errno) : "it changed "
+                       "while being sent");
+        t->release = POOL_CLOSE;
+        return -1;
+    }
+    upstream_write(up, t->out, len);
+    return 0;
+}
+
+/* queue_command - command i of the envelope: MAIL, RCPT..., DATA or BDAT */
+static int queue_command(struct upstream *up, struct txn *t, size_t i)
 {
     char    params[80];
 
@@ -103,9 +144,15 @@ static void queue_command(struct upstream *up, const struct txn *t, size_t i)
         upstream_cmd(up, "MAIL FROM:<%s>%s", t->sender, params);
     } else if (i <= t->nrcpt) {
         upstream_cmd(up, "RCPT TO:<%s>", t->rcpts[i - 1]);
-    } else {
+    } else if (!t->bdat) {
         upstream_cmd(up, "DATA");
+    } else {
+        /* The whole message in one chunk, in the same packets as the
+         * envelope: one round trip (RFC 3030). */
+        upstream_cmd(up, "BDAT %lld LAST", t->size);
+        return send_body(up, t);
     }
+    return 0;
 }
 
 /* note_rcpt - keep a recipient's reply */
@@ -150,7 +197,8 @@ static int read_envelope_reply(struct upstream *up, struct txn *t, size_t i,
     return 0;
 }
 
-/* envelope - MAIL, RCPT..., DATA, pipelined when offered; -1 if lost */
+/* envelope - MAIL, RCPT..., DATA or BDAT+content, pipelined when offered;
+ * -1 when the connection was lost or the content could not be sent */
 static int envelope(struct upstream *up, struct txn *t)
 {
     int     pipelining = upstream_has(up, "PIPELINING");
@@ -161,7 +209,8 @@ static int envelope(struct upstream *up, struct txn *t)
         if (!pipelining && i > 0 && (t->mail_code / 100 != 2
                                      || (i == ncmd - 1 && t->naccepted == 0)))
             break;                      /* no use asking further */
-        queue_command(up, t, i);
+        if (queue_command(up, t, i) < 0)
+            return -1;
         sent++;
         if (!pipelining && read_envelope_reply(up, t, i, &r) < 0)
             return -1;
@@ -169,33 +218,6 @@ static int envelope(struct upstream *up, struct txn *t)
     for (size_t i = 0; pipelining && i < sent; i++)
         if (read_envelope_reply(up, t, i, &r) < 0)
             return -1;
-    return 0;
-}
-
-/* send_content - the message, CRLF and dot-stuffed, and the final "." */
-static int send_content(struct upstream *up, struct txn *t, char *in, char *out)
-{
-    struct smtp_data_enc enc;
-    ssize_t n;
-
-    smtp_data_init(&enc);
-    while ((n = read(t->fd, in, CHUNK)) > 0)
-        if (upstream_write(up, out, smtp_data_encode(&enc, in, (size_t) n, out)) < 0)
-            break;
-    if (n < 0) {
-        /* Never end a message we could not read whole: drop the session,
-         * which makes upstream discard the partial content. */
-        smtp_reply_set(&t->res->final, 451, "4.3.0", "exorelay: cannot read the "
-                       "message: %s", strerror(errno));
-        t->release = POOL_CLOSE;
-        return -1;
-    }
-    if (n == 0)
-        upstream_write(up, out, smtp_data_finish(&enc, out));
-    if (upstream_read_reply(up, &t->res->final) < 0) {
-        t->release = POOL_CLOSE;
-        return -1;
-    }
     return 0;
 }
 
@@ -213,30 +235,41 @@ static int outcome(struct txn *t, struct upstream *up)
     return res->final.code / 100 == 2 && t->naccepted > 0 ? 0 : -1;
 }
 
+/* too_big - upstream's SIZE says no: a permanent refusal, nothing sent */
+static int too_big(struct upstream *up, struct txn *t)
+{
+    long long limit = upstream_size_limit(up);
+
+    if (t->size <= 0 || limit <= 0 || t->size <= limit)
+        return 0;
+    smtp_reply_set(&t->res->final, 552, "5.3.4", "exorelay: the message has %lld "
+                   "bytes, more than the %lld that %s accepts", t->size, limit,
+                   "upstream");
+    return 1;
+}
+
 /* attempt - one try on connection up; the pool mode for it in t->release */
-static int attempt(struct upstream *up, struct txn *t, char *in, char *out)
+static int attempt(struct upstream *up, struct txn *t)
 {
     struct smtp_reply r;
 
     t->release = POOL_RSET;             /* until a final reply says better */
-    if (t->size > 0 && upstream_size_limit(up) > 0 && t->size > upstream_size_limit(up)) {
-        smtp_reply_set(&t->res->final, 552, "5.3.4", "exorelay: message of %lld "
-                       "bytes exceeds the %lld bytes %s accepts", t->size,
-                       upstream_size_limit(up), "upstream");
+    t->bdat = t->size >= 0 && upstream_has(up, "CHUNKING");
+    if (too_big(up, t)) {
         t->release = POOL_CLEAN;
-        return outcome(t, up);
-    }
-    if (envelope(up, t) < 0) {
+    } else if (envelope(up, t) < 0) {
         t->release = POOL_CLOSE;
         return -1;
-    }
-    if (t->data_code == 354 && (t->mail_code / 100 != 2 || t->naccepted == 0)) {
+    } else if (t->bdat) {
+        t->release = t->res->final.code == 250 ? POOL_CLEAN : POOL_RSET;
+    } else if (t->data_code == 354 && (t->mail_code / 100 != 2 || t->naccepted == 0)) {
         /* A server that opened DATA with nobody to deliver to: end it empty. */
         upstream_cmd(up, ".");
         if (upstream_read_reply(up, &r) < 0)
             t->release = POOL_CLOSE;
-    } else if (t->data_code == 354 && send_content(up, t, in, out) == 0) {
-        t->release = POOL_CLEAN;
+    } else if (t->data_code == 354 && send_body(up, t) == 0) {
+        if (upstream_read_reply(up, &t->res->final) == 0)
+            t->release = POOL_CLEAN;
     }
     return outcome(t, up);
 }
@@ -287,7 +320,7 @@ static int rewind_fd(const struct txn *t)
 }
 
 /* deliver_through - up to two attempts over the pool; buffers given */
-static int deliver_through(struct pool *pool, struct txn *t, char *in, char *out)
+static int deliver_through(struct pool *pool, struct txn *t)
 {
     struct upstream *up;
     int     rc, reused;
@@ -296,7 +329,7 @@ static int deliver_through(struct pool *pool, struct txn *t, char *in, char *out
         if ((up = pool_acquire(pool, &t->res->final, &reused)) == NULL)
             return -1;
         t->res->reused = reused;
-        rc = attempt(up, t, in, out);
+        rc = attempt(up, t);
         pool_release(pool, up, t->release);
         if (rc == 0 || !t->lost_first || !reused || n > 0 || !rewind_fd(t))
             return rc;
@@ -331,26 +364,27 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
                     .fd = fd, .res = result};
     struct pool *pool;
     struct timespec start;
-    char   *in = malloc(CHUNK), *out = malloc(2 * CHUNK + SMTP_DATA_FINISH_MAX);
     int     rc = -1;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
-    if (result_init(result, nrcpt) == 0 && in != NULL && out != NULL) {
+    t.in = malloc(CHUNK);
+    t.out = malloc(2 * CHUNK + SMTP_DATA_FINISH_MAX);
+    if (result_init(result, nrcpt) == 0 && t.in != NULL && t.out != NULL) {
         if ((pool = pools_get(pools, acct)) == NULL) {
             smtp_reply_set(&result->final, 451, "4.3.0", "exorelay: out of memory");
         } else if (nrcpt == 0) {
             smtp_reply_set(&result->final, 554, "5.5.1", "exorelay: no recipients");
             result->permanent = 1;
         } else {
-            measure(&t, in, out);
+            measure(&t);
             result->waited_ms = pool_pace(pool);
-            rc = deliver_through(pool, &t, in, out);
+            rc = deliver_through(pool, &t);
         }
     } else if (result->final.code == 0) {
         smtp_reply_set(&result->final, 451, "4.3.0", "exorelay: out of memory");
     }
-    free(in);
-    free(out);
+    free(t.in);
+    free(t.out);
     log_delivery(&t, rc, &start);
     return rc;
 }

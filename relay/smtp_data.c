@@ -6,11 +6,19 @@
 
 #include "smtp_data.h"
 
-/* smtp_data_init - a new stream starts at the beginning of a line */
+/* smtp_data_init - a new DATA stream starts at the beginning of a line */
 void smtp_data_init(struct smtp_data_enc *enc)
 {
     memset(enc, 0, sizeof(*enc));
     enc->at_bol = 1;
+    enc->dot_stuff = 1;
+}
+
+/* smtp_data_init_bdat - BDAT content: line ends only */
+void smtp_data_init_bdat(struct smtp_data_enc *enc)
+{
+    smtp_data_init(enc);
+    enc->dot_stuff = 0;
 }
 
 /* smtp_data_encode - encode one piece of content; out holds 2*len+2 */
@@ -38,7 +46,7 @@ size_t smtp_data_encode(struct smtp_data_enc *enc, const char *in, size_t len,
             enc->at_bol = 1;
             continue;
         }
-        if (enc->at_bol && c == '.') {
+        if (enc->at_bol && c == '.' && enc->dot_stuff) {
             out[n++] = '.';
             enc->stuffed++;
         }
@@ -60,8 +68,10 @@ size_t smtp_data_finish(struct smtp_data_enc *enc, char *out)
         out[n++] = '\r', out[n++] = '\n';
     enc->pending_cr = 0;
     enc->at_bol = 1;
-    memcpy(out + n, ".\r\n", 3);
-    n += 3;
+    if (enc->dot_stuff) {
+        memcpy(out + n, ".\r\n", 3);
+        n += 3;
+    }
     enc->out_bytes += (long long) n;
     return n;
 }
@@ -69,5 +79,5 @@ size_t smtp_data_finish(struct smtp_data_enc *enc, char *out)
 /* smtp_data_size - the message as RFC 1870 counts it (after finish) */
 long long smtp_data_size(const struct smtp_data_enc *enc)
 {
-    return enc->out_bytes - enc->stuffed - 3;
+    return enc->out_bytes - enc->stuffed - (enc->dot_stuff ? 3 : 0);
 }

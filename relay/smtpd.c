@@ -245,8 +245,8 @@ static int dispatch(struct session *s, char *line)
     char *args;
     enum smtpd_verb v = smtpd_verb(line, &args);
 
-    if (v != V_MAIL && v != V_RCPT)
-        group_flush(s);                 /* only MAIL/RCPT are gathered */
+    if (v != V_MAIL && v != V_RCPT && v != V_DATA)
+        group_flush(s);                 /* MAIL/RCPT gathered up to DATA */
     switch (v) {
     case V_HELO: case V_EHLO: case V_LHLO:
         do_hello(s, v, args);

@@ -42,7 +42,9 @@
  *				     that read's reply (and marks it broken)
  *
  * Thread use: one connection is used by one thread at a time (the pool
- * hands it out). Reads and writes honour command_timeout.
+ * hands it out). Reads and writes honour command_timeout. The process
+ * must ignore SIGPIPE: OpenSSL writes to the socket with plain send(), and
+ * a connection reset by upstream would otherwise kill it.
  */
 #ifndef EXORELAY_UPSTREAM_H
 #define EXORELAY_UPSTREAM_H

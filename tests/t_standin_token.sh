@@ -117,3 +117,22 @@ n=$(standin_stat tokens_issued)
 ok "tokens_issued counted ($n)" test "$n" -eq 7
 ok "no token or secret in the stand-in's log" \
     sh -c "! grep -q -e EwB -e 'Qx8~' '$STANDIN_DIR/standin.log'"
+
+# standin_write_conf: a config exorelay accepts, for the secret and the
+# certificate account (exorelay token runs the real token engine).
+standin_write_conf "$TESTS_TMP/exorelay.conf" --cert
+ok "standin_write_conf: secret file is 0600" \
+    sh -c "[ \"\$(stat -c %a '$TESTS_TMP/main.secret')\" = 600 ]"
+if [ -x "$BIN/exorelay" ]; then
+    ok "standin_write_conf: exorelay check accepts it" \
+        "$BIN/exorelay" -c "$TESTS_TMP/exorelay.conf" check
+    n0=$(standin_stat tokens_issued)
+    "$BIN/exorelay" -c "$TESTS_TMP/exorelay.conf" token >"$TESTS_TMP/t.main" 2>"$TESTS_TMP/t.err"
+    ok "exorelay token, secret account: a token from the stand-in" \
+        sh -c "[ \$(wc -c <'$TESTS_TMP/t.main') -gt 1000 ]"
+    "$BIN/exorelay" -c "$TESTS_TMP/exorelay.conf" token --account cert \
+        >"$TESTS_TMP/t.cert" 2>"$TESTS_TMP/t.err"
+    ok "exorelay token, certificate account (client assertion verified)" \
+        sh -c "[ \$(wc -c <'$TESTS_TMP/t.cert') -gt 1000 ]"
+    ok "both were issued by the stand-in" test "$(standin_stat tokens_issued)" -eq $((n0 + 2))
+fi

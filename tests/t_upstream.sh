@@ -96,10 +96,30 @@ has ident 1 "reused=1" && has ident 2 "reused=1"
 tap_ok $? "messages 2 and 3 went over the pooled connection"
 
 # --- 2. round trips on a warm connection ----------------------------------
+# From a file the size is known: BDAT LAST, one round trip. From a pipe it
+# is DATA: two.
 standin_ctl POST /reset >/dev/null
 deliver warm -n 6 "$M/small.eml"
+stats_ok 'messages == 6 and round_trips == 6 and smtp_connections == 1'
+tap_ok $? "warm connection, from a file: 1 round trip per message (BDAT LAST)"
+standin_ctl POST /reset >/dev/null
+deliver warmpipe -P -n 6 "$M/small.eml"
 stats_ok 'messages == 6 and round_trips == 12 and smtp_connections == 1'
-tap_ok $? "warm connection: 2 round trips per message (stand-in counter)"
+tap_ok $? "warm connection, from a pipe: 2 round trips per message (DATA)"
+before=$(standin_count)
+deliver identpipe -P -r a@example.com -r b@example.com "$M/crlf.eml" "$M/lf.eml" "$M/noeol.eml"
+tap_ok $? "from a pipe: three messages delivered with DATA"
+"$PYTHON" - "$STANDIN_MSGDIR" "$M" "$before" <<'PY'
+import glob, json, sys
+msgdir, m, before = sys.argv[1], sys.argv[2], int(sys.argv[3])
+new = sorted(glob.glob(msgdir + "/*.json"))[before:]
+emls = [open(j[:-5] + ".eml", "rb").read() for j in new]
+vias = [json.load(open(j)).get("via") for j in new]
+wants = [open(m + "/" + n + ".want", "rb").read() for n in ("crlf", "lf", "noeol")]
+good = sorted(emls) == sorted(wants) and vias == ["DATA"] * 3
+print(("ok" if good else "not ok"), "- from a pipe: dot-stuffed DATA arrives byte-identical (via %s)" % vias)
+PY
+_tap_n=$((_tap_n + 1))
 
 # --- 3. a certificate for the wrong name: no AUTH, 4xx naming it ----------
 sed "s/^port = .*/port = $STANDIN_SMTP_WRONGNAME_PORT/" "$CONF" >"$TESTS_TMP/wrongname.conf"

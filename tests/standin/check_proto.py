@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import time
+import urllib.error
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -305,6 +306,53 @@ def check_assertions(env):
     ok(st == 200, "certificate registered while running (POST /scenario): 200")
 
 
+def check_smtp_reply(env, tok):
+    quota = "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException"
+    ctl(env, "POST", "/faults", {"clear": True,
+                                 "smtp_reply": {"at": "EOD", "reply": quota, "count": 1}})
+    s = Smtp(env.smtp_port, env.ca)
+    s.login(MAILBOX, tok)
+    n = ctl(env, "GET", "/stats")["recorded"]
+    bdat = "MAIL FROM:<%s>\r\nRCPT TO:<r@example.com>\r\nBDAT 8 LAST\r\nabcdefgh" % MAILBOX
+    s.send(bdat)
+    r = [s.reply() for _ in range(3)]
+    ok(r[2][1] == [quota] and ctl(env, "GET", "/stats")["recorded"] == n,
+       "smtp_reply at EOD: the given reply, message not recorded", r[2])
+    ctl(env, "POST", "/faults", {"smtp_reply": {"at": "BDAT", "reply": "452 4.3.1 Busy",
+                                                "count": 1}})
+    s.send(bdat)
+    r = [s.reply() for _ in range(3)]
+    code, _ = s.cmd("NOOP")
+    ok(r[2][1] == ["452 4.3.1 Busy"] and code == 250,
+       "smtp_reply at BDAT: chunk consumed, session in step", r)
+    ctl(env, "POST", "/faults", {"smtp_421": {"at": "CONNECT", "count": 1}})
+    try:
+        s2 = Smtp(env.smtp_port, env.ca)
+        greeting = s2.greeting[1][0]
+        s2.close()
+    except EOFError:
+        greeting = "EOF"
+    ok(greeting.startswith("421 4.3.2"), "smtp_421 at CONNECT: greeting 421", greeting)
+    s.close()
+
+
+def check_idle(env, tok):
+    ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 1.0}, "tenants": [
+        {"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72", "smtp_auth_disabled": False}]})
+    s = Smtp(env.smtp_port, env.ca)
+    code, lines = s.login(MAILBOX, tok)
+    ok(code == 235, "tenant SMTP AUTH switched back on while running", lines)
+    time.sleep(1.5)
+    code, lines = s.reply()
+    ok(lines == ["451 4.7.0 Timeout waiting for client input"] and s.closed(),
+       "idle_timeout: 451 4.7.0 then closed", lines)
+    ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 600}})
+    s.close()
+    st = ctl(env, "GET", "/stats")
+    ok(st["idle_timeouts"] == 1 and st["concurrent"].get(MAILBOX) is None,
+       "idle_timeouts counted, session slot freed", st["concurrent"])
+
+
 def check_control(env, tok):
     m = ctl(env, "GET", "/messages")["messages"]
     ok(len(m) == ctl(env, "GET", "/stats")["recorded"] and m[0]["auth_user"] == MAILBOX,
@@ -334,8 +382,15 @@ def check_control(env, tok):
             seq.append("drop")
         s.close()
     ok("drop" in seq and 250 in seq, "drop_in_data with probability 0.5 (seed 7): %s" % seq)
+    check_smtp_reply(env, tok)
     ctl(env, "DELETE", "/faults")
     ok(ctl(env, "GET", "/faults") == {}, "DELETE /faults")
+    try:
+        ctl(env, "POST", "/faults", {"token_error": {"row": "no_such_row"}})
+        refused = False
+    except urllib.error.HTTPError as e:
+        refused = e.code == 400
+    ok(refused and ctl(env, "GET", "/faults") == {}, "POST /faults refuses an unknown row: 400")
     st = ctl(env, "POST", "/reset")
     ok(st["messages"] == 0 and st["auth_ok"] == 0, "POST /reset zeroes the counters")
     sc = ctl(env, "POST", "/scenario", {"tenants": [{"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72",
@@ -347,6 +402,15 @@ def check_control(env, tok):
        "tenant-wide SMTP AUTH switched off while running: 535 5.7.139", lines)
     s.close()
     ok(len(sc["tenants"]) == 2, "scenario merge keeps the other tenants")
+    full = ctl(env, "GET", "/scenario")
+    small = dict(full, tenants=full["tenants"][:1],
+                 apps=[a for a in full["apps"] if a["name"] != "fabrikam"])
+    ctl(env, "POST", "/scenario?replace=1", small)
+    st, body, _ = post_token(env, "fabrikam.onmicrosoft.com", {})
+    ok(st == 400 and body["error_codes"] == [90002],
+       "POST /scenario?replace=1: a tenant left out is gone (90002)", st)
+    ctl(env, "POST", "/scenario?replace=1", full)
+    ok(get_token(env, "fabrikam") != "", "... and back after replacing again")
 
 
 def main():
@@ -360,6 +424,7 @@ def main():
     check_concurrency(env, tok)
     check_assertions(env)
     check_control(env, tok)
+    check_idle(env, tok)
     print("1..%d" % N)
 
 

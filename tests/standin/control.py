@@ -20,6 +20,8 @@ Answers are JSON objects; errors are {"error": "..."} with status 400/404.
 import http.server
 import json
 
+import errors
+
 from scenario import Scenario
 
 
@@ -76,8 +78,26 @@ def _scenario_post(st, body, query, log):
     return new.public()
 
 
+FAULTS = {"token_error": dict, "token_delay_ms": (int, float), "smtp_delay_ms": (int, float),
+          "drop_in_data": dict, "eod_4xx": dict, "smtp_421": dict, "smtp_reply": dict}
+
+
+def _check_faults(body):
+    """_check_faults - refuse what would only fail later, inside a session."""
+    for k, v in body.items():
+        if k not in FAULTS and v is not None:
+            raise ValueError("unknown fault %r (known: %s)" % (k, ", ".join(sorted(FAULTS))))
+        if v is not None and not isinstance(v, FAULTS[k]):
+            raise ValueError("fault %s: wrong type %s" % (k, type(v).__name__))
+    row = (body.get("token_error") or {}).get("row")
+    if row is not None and row not in errors.ROWS and row not in ("throttled", "custom"):
+        raise ValueError("token_error row %r is not one of %s" % (
+            row, ", ".join(sorted(errors.ROWS) + ["throttled", "custom"])))
+
+
 def _faults_post(st, body, query, log):
     clear = bool(body.pop("clear", False))
+    _check_faults(body)
     faults = st.set_faults(body, clear=clear)
     log("control: faults now %s" % json.dumps(faults, sort_keys=True))
     return faults

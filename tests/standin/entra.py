@@ -191,6 +191,7 @@ class TLSServer(http.server.ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         try:
             request.settimeout(30)
+            self.state.count("token_connections")
             request.do_handshake()
         except OSError:
             request.close()

@@ -8,7 +8,8 @@ One thread per session. Greeting, EHLO lists before and after STARTTLS,
 AUTH XOAUTH2 (with or without initial response), token checks, SendAs
 check after the final dot, 3 sessions per mailbox, recipient and size
 limits, PIPELINING, CHUNKING; replies as EXCHANGE-FACTS section 2 gives
-them. Faults (state.py): smtp_delay_ms, drop_in_data, eod_4xx, smtp_421.
+them. Faults (state.py): smtp_delay_ms, drop_in_data, eod_4xx, smtp_421,
+smtp_reply.
 """
 import base64
 import binascii
@@ -20,7 +21,7 @@ import ssl
 import threading
 import time
 
-from smtpconn import Closed, Conn, LineTooLong
+from smtpconn import Closed, Conn, IdleTimeout, LineTooLong
 
 EHLO_KEYWORDS = ["SIZE {size}", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES",
                  "STARTTLS", "8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8"]
@@ -78,12 +79,16 @@ class Session:
 
     def run(self):
         try:
-            self._fault_421("CONNECT")
+            if self._fault_at("CONNECT"):
+                self.c.flush()
+                raise Abort()
             self.reply("220 %s.outlook.office365.com Microsoft ESMTP MAIL Service ready "
-                       "at %s [%s]" % (self.sc.data["smtp"]["host"],
-                                       email.utils.formatdate(), self.id))
+                       "at %s [%s]" % (self.sc.data["smtp"]["host"], time.strftime(
+                           "%a, %d %b %Y %H:%M:%S +0000", time.gmtime()), self.id))
             while self._command():
                 pass
+        except IdleTimeout:
+            self._idle_timeout()
         except (Closed, Abort, LineTooLong, ssl.SSLError, OSError):
             pass
         finally:
@@ -91,6 +96,15 @@ class Session:
             if self.auth:
                 self.st.session_close(self.auth[0]["address"].lower())
             self.c.close()
+
+    def _idle_timeout(self):
+        self.st.count("idle_timeouts")
+        self.log("session %s: idle timeout, closing" % self.id)
+        self.reply("451 4.7.0 Timeout waiting for client input")
+        try:
+            self.c.flush()
+        except OSError:
+            pass
 
     def _command(self):
         try:
@@ -102,24 +116,48 @@ class Session:
         text = line.decode("utf-8", "replace")
         verb, _, arg = text.partition(" ")
         verb = verb.upper()
-        self._fault_421(verb)
+        if self._fault_at(verb):
+            if verb == "BDAT":
+                self._skip_chunk(arg)
+            return True
         handler = getattr(self, "cmd_" + verb, None) if verb.isalpha() else None
         if handler is None:
             self.reply("500 5.3.3 Unrecognized command '%s'" % verb[:32])
             return True
         return handler(arg.strip()) is not False
 
-    def _fault_421(self, where):
-        f = self.st.fault("smtp_421")
-        if not isinstance(f, dict):
-            return
-        at = str(f.get("at", "MAIL")).upper()
-        if at not in (where, "ANY") or self.st.pick("smtp_421") is None:
-            return
-        self.reply(f.get("reply", "421 4.3.2 Service not available, closing "
-                                  "transmission channel"))
-        self.c.flush()
-        raise Abort()
+    def _fault_at(self, where):
+        """_fault_at - faults smtp_421 and smtp_reply: answer instead of acting.
+
+        Returns True when a reply was given in place of the command's own
+        (the command is not executed); raises Abort when the fault closes
+        the connection (smtp_421 always, smtp_reply with "close": true)."""
+        for name in ("smtp_421", "smtp_reply"):
+            f = self.st.fault(name)
+            if not isinstance(f, dict) or str(f.get("at", "MAIL")).upper() not in (where, "ANY"):
+                continue
+            if self.st.pick(name) is None:
+                continue
+            self.log("session %s: fault %s at %s" % (self.id, name, where))
+            if name == "smtp_421":
+                self.reply(f.get("reply", "421 4.3.2 Service not available, closing "
+                                          "transmission channel"))
+            else:
+                self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
+                                          "Please try again later."))
+            if name == "smtp_421" or f.get("close"):
+                self._commit_pending()      # a 250 queued before goes out now
+                self.c.flush()
+                raise Abort()
+            return True
+        return False
+
+    def _skip_chunk(self, arg):
+        """_skip_chunk - a BDAT answered by a fault: its bytes still follow."""
+        parts = arg.split()
+        if parts and parts[0].isdigit():
+            self.c.read_bytes(int(parts[0]))
+        self._txn_reset()
 
     # greeting and TLS
 
@@ -338,7 +376,9 @@ class Session:
             self._txn_reset()
 
     def _final_reply(self, content, oversize, via):
-        self._fault_421("EOD")
+        if self._fault_at("EOD"):
+            self.st.count("messages_refused")
+            return
         mbox, app, grant = self.auth
         if oversize:
             self.st.count("messages_refused")
@@ -421,7 +461,7 @@ class SmtpServer:
         while True:
             sock, addr = self.lsock.accept()
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.settimeout(600)
+            sock.settimeout(float(self.state.scenario.data["smtp"].get("idle_timeout", 600)))
             self.state.count("smtp_connections")
             threading.Thread(target=Session(self, sock, addr, self.ctx).run,
                              daemon=True).start()

@@ -13,6 +13,8 @@ SYNOPSIS
     c.starttls(ctx)          flush, drop buffered plaintext, TLS handshake
     c.flush(); c.close()
     c.in_txn, c.rt           round-trip accounting (below)
+    Reads raise Closed when the client goes away, IdleTimeout (a Closed)
+    when it stays silent past the socket's timeout.
     c.on_wait                callback run before a flush that precedes a wait
 
 Replies are only sent when the server needs more input: that is how a
@@ -31,6 +33,10 @@ CHUNK = 262144
 
 class Closed(Exception):
     """Closed - the client went away."""
+
+
+class IdleTimeout(Closed):
+    """IdleTimeout - the client was silent longer than the socket timeout."""
 
 
 class LineTooLong(Exception):
@@ -76,7 +82,9 @@ class Conn:
             self.flush()
         try:
             data = self.sock.recv(CHUNK)
-        except (ConnectionError, socket.timeout, OSError) as e:
+        except socket.timeout:
+            raise IdleTimeout("idle")
+        except (ConnectionError, OSError) as e:
             raise Closed(str(e))
         if not data:
             raise Closed("EOF")

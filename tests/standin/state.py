@@ -33,7 +33,8 @@ import time
 COUNTERS = ("token_requests", "tokens_issued", "token_errors",
             "smtp_connections", "tls_handshakes", "auth_attempts", "auth_ok",
             "auth_failed", "messages", "messages_refused", "round_trips",
-            "concurrency_refused", "dropped_in_data", "faults_fired")
+            "concurrency_refused", "dropped_in_data", "faults_fired",
+            "token_connections", "idle_timeouts")
 
 
 class State:

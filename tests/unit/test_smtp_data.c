@@ -71,6 +71,17 @@ int main(void)
         }
         ok(all_same, "  same result when cut into pieces of 1..7 bytes");
     }
+    {
+        char    out[64];
+        size_t  n;
+
+        smtp_data_init_bdat(&enc);
+        n = smtp_data_encode(&enc, ".a\n.\nb", 6, out);
+        n += smtp_data_finish(&enc, out + n);
+        out[n] = 0;
+        is_str(out, ".a\r\n.\r\nb\r\n", "BDAT: line ends only, no stuffing, no final dot");
+        is_int(smtp_data_size(&enc), (long long) n, "BDAT: size is what was produced");
+    }
     free(encode("caf\xc3\xa9\n", 4, &enc));
     ok(enc.eight_bit, "8-bit content is noticed");
     free(encode("plain\n", 4, &enc));

@@ -3,12 +3,14 @@
  * what happened, for tests/t_upstream.sh and bench/upstream.sh.
  *
  *	tool_deliver -c CONF [-a ACCOUNT] [-n N] [-t THREADS] [-f FROM]
- *		[-r RCPT]... [-F] [-p MS] [-s] MSGFILE...
+ *		[-r RCPT]... [-F] [-P] [-p MS] [-s] MSGFILE...
  *
  * Sends N messages (default: one per MSGFILE, cycling through them) from
  * THREADS threads (default 1), each from FROM to the RCPTs. -F: a fresh
  * pool (so a fresh connection) for every message, as a client without
- * connection reuse would. -p MS: pause between a thread's messages.
+ * connection reuse would. -P: feed each message through a pipe (no size
+ * known in advance: DATA instead of BDAT, no retry). -p MS: pause between
+ * a thread's messages.
  * -s: no line per message, only the summary.
  *
  * Output, one line per message, then a summary:
@@ -19,6 +21,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,7 @@ static const struct conf_account *account_used;
 static struct token_engine *te;
 static struct pools *shared;
 static char **files;
-static int nfiles, nmsg, nthreads = 1, fresh, pause_ms, quiet;
+static int nfiles, nmsg, nthreads = 1, fresh, via_pipe, pause_ms, quiet;
 static const char *from = "no-reply@contoso.onmicrosoft.com";
 static char *rcpts[64];
 static size_t nrcpt;
@@ -96,11 +99,47 @@ static void note_open(struct pools *pools)
     pthread_mutex_unlock(&out_lock);
 }
 
+/* feeder - copy a file into a pipe, then close it */
+static void *feeder(void *arg)
+{
+    int    *fds = arg;
+    char    buf[8192];
+    ssize_t n;
+
+    while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+        if (write(fds[1], buf, (size_t) n) != n)
+            break;
+    close(fds[0]);
+    close(fds[1]);
+    return NULL;
+}
+
+/* open_message - the file, or with -P the read end of a pipe fed from it */
+static int open_message(const char *file, pthread_t *tid, int *fds)
+{
+    int     p[2];
+
+    if ((fds[0] = open(file, O_RDONLY)) < 0) {
+        perror(file);
+        exit(2);
+    }
+    if (!via_pipe)
+        return fds[0];
+    if (pipe(p) < 0) {
+        perror("pipe");
+        exit(2);
+    }
+    fds[1] = p[1];
+    pthread_create(tid, NULL, feeder, fds);
+    return p[0];
+}
+
 /* worker - deliver messages until none are left */
 static void *worker(void *arg)
 {
     struct deliver_result res;
-    int     i, fd, rc;
+    int     i, fd, rc, fds[2];
+    pthread_t tid;
     double  t0;
 
     (void) arg;
@@ -108,15 +147,14 @@ static void *worker(void *arg)
         struct pools *pools = fresh ? pools_new(cfg, te) : shared;
         const char *file = files[i % nfiles];
 
-        if ((fd = open(file, O_RDONLY)) < 0) {
-            perror(file);
-            exit(2);
-        }
+        fd = open_message(file, &tid, fds);
         t0 = now_ms();
         rc = deliver_message(pools, account_used, from, rcpts, nrcpt, fd, &res);
         report(i, file, rc, &res, now_ms() - t0);
         deliver_result_free(&res);
         close(fd);
+        if (via_pipe)
+            pthread_join(tid, NULL);
         note_open(pools);
         if (fresh)
             pools_free(pools);
@@ -150,7 +188,8 @@ int main(int argc, char **argv)
     int     c;
 
     log_open("tool_deliver", 1);
-    while ((c = getopt(argc, argv, "c:a:n:t:f:r:Fp:s")) != -1) {
+    signal(SIGPIPE, SIG_IGN);           /* as exorelay run does (upstream.h) */
+    while ((c = getopt(argc, argv, "c:a:n:t:f:r:FPp:s")) != -1) {
         switch (c) {
         case 'c': conf = optarg; break;
         case 'a': account = optarg; break;
@@ -159,6 +198,7 @@ int main(int argc, char **argv)
         case 'f': from = optarg; break;
         case 'r': if (nrcpt < 64) rcpts[nrcpt++] = optarg; break;
         case 'F': fresh = 1; break;
+        case 'P': via_pipe = 1; break;
         case 'p': pause_ms = atoi(optarg); break;
         case 's': quiet = 1; break;
         default: return 2;
@@ -168,7 +208,7 @@ int main(int argc, char **argv)
     nfiles = argc - optind;
     if (conf == NULL || nfiles == 0 || nthreads < 1) {
         fprintf(stderr, "usage: tool_deliver -c CONF [-a ACCT] [-n N] [-t T] "
-                "[-f FROM] [-r RCPT]... [-F] [-p MS] [-s] MSGFILE...\n");
+                "[-f FROM] [-r RCPT]... [-F] [-P] [-p MS] [-s] MSGFILE...\n");
         return 2;
     }
     if (nmsg <= 0)
