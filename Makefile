@@ -126,6 +126,15 @@ fuzz-bins: $(FUZZ_BINS)
 fuzz: fuzz-build
 	sh tests/fuzz/run $(FUZZ_SECONDS)
 
+# The unit tests, and every program the shell tests start, under valgrind's
+# memcheck (tests/run wraps $BIN); an error or a leak in any process fails
+# its test. VALGRIND_TESTS selects tests by name (default: all).
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full \
+	    --log-file=%q{EXORELAY_SANLOG}/vg.%p
+check-valgrind: deps
+	$(MAKE) all
+	EXORELAY_WRAP='$(VALGRIND)' BUILD=$(BUILD) sh tests/run $(VALGRIND_TESTS)
+
 demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) sh tests/demo.sh

@@ -123,6 +123,29 @@ XO = {
 for k, v in XO.items():
     put("xoauth2", k, v)
 
+# fuzz_smtp_reply: byte 0 = smtp_reply_oneline buffer size - 1, then
+# what the upstream sends (lines split at LF).
+RP = {
+    "greeting-ehlo": b"\x50220 BN8PR.outlook.office365.com Microsoft ESMTP MAIL "
+                     b"Service ready at Mon, 1 Jan 2025 00:00:00 +0000 [08DC]\r\n"
+                     b"250-BN8PR.outlook.office365.com Hello [192.0.2.1]\r\n"
+                     b"250-SIZE 157286400\r\n250-PIPELINING\r\n250-DSN\r\n"
+                     b"250-ENHANCEDSTATUSCODES\r\n250-AUTH LOGIN XOAUTH2\r\n"
+                     b"250-8BITMIME\r\n250-BINARYMIME\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n",
+    "auth-refused": b"\x10535 5.7.3 Authentication unsuccessful "
+                    b"[BN8PR.namprd.prod.outlook.com 2025-01-01T00:00:00.000Z]\r\n",
+    "sendas-denied": b"\xff554 5.2.252 SendAsDenied; no-reply@contoso.com not allowed "
+                     b"to send as x@example.com; STOREDRV.Submission.Exception:"
+                     b"SendAsDeniedException.MapiExceptionSendAsDenied\r\n",
+    "quota": b"\x40554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException\r\n",
+    "multiline-enhanced": b"\x08451-4.4.1 first\r\n451-4.4.1 second\r\n451 4.4.1 third\r\n",
+    "code-change": b"\x20250-a\r\n251 b\r\n432 4.3.2 Concurrent connections limit exceeded.\r\n",
+    "injection": b"\x80250 ok\rinjected\x00\x1b[31m\r\n250-\r\n250 \r\n",
+    "odd-codes": b"\x02199 x\r\n600 y\r\n25\r\n2500\r\n354 Start mail input\r\n",
+}
+for k, v in RP.items():
+    put("smtp_reply", k, v)
+
 # fuzz_config: a configuration file.
 MIN = b"""[account main]
 tenant = 4f2c1d3e-9a8b-4c7d-b6e5-0a1b2c3d4e5f
