@@ -103,14 +103,14 @@ deps:
 
 check: deps
 	$(MAKE) all
-	BUILD=$(BUILD) sh tests/run
+	BUILD=$(BUILD) bash tests/run
 
 # The same build and tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" all
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run
 
 # fuzz - every libFuzzer target for FUZZ_SECONDS (default 60) on its seed
 # corpus (tests/fuzz/corpus/NAME, read-only) plus what it found before

@@ -99,8 +99,10 @@ static void check_relay(struct config *cfg, const struct conf_inst *in, struct c
         cfg->control_socket = NULL;
 }
 
-/* conf_default_local_domains - the host's names, without DNS: the name
- * gethostname() gives, its first label, its domain, and localhost. */
+/* conf_default_local_domains - the host's own names, without DNS: the name
+ * gethostname() gives, its first label, and localhost. Not its parent
+ * domain: mail to colleagues at example.com is exactly the outbound mail
+ * the milter is for (Postfix's mydestination leaves $mydomain out too). */
 void    conf_default_local_domains(struct strlist *out)
 {
     char    host[256] = "";
@@ -111,7 +113,6 @@ void    conf_default_local_domains(struct strlist *out)
     if (host[0] && strcmp(host, "localhost") != 0) {
         strlist_add(out, host);
         if ((dot = strchr(host, '.')) != NULL && dot[1]) {
-            strlist_add(out, dot + 1);
             *dot = 0;
             strlist_add(out, host);
         }

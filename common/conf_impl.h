@@ -81,6 +81,7 @@ extern const struct conf_type
     conf_t_duration,            /* (int) seconds */
     conf_t_int,                 /* (int) */
     conf_t_mode,                /* (int) octal */
+    conf_t_bool,                /* (int) yes/no */
     conf_t_log_level,           /* (enum log_level) */
     conf_t_jwt_alg,             /* (enum jwt_alg) */
     conf_t_listen_list,         /* (struct listen_addr *, size_t) */

@@ -38,6 +38,7 @@ static const struct conf_key relay_keys[] = {
     KEY("socket_mode", mode, "0660", socket_mode),
     KEY("control_socket", path, NONE, control_socket),
     KEY("metrics_file", path, NONE, metrics_file),
+    KEY("metrics_interval", duration, "60", metrics_interval, .min = 1, .max = 3600),
     KEY("queue_lifetime", duration, "5d", queue_lifetime, .min = 60, .max = 365 * 86400),
     KEY("retry_min", duration, "60", retry_min, .min = 1, .max = 86400),
     KEY("retry_max", duration, "3600", retry_max, .min = 1, .max = 7 * 86400),
@@ -57,12 +58,17 @@ static const struct conf_key milter_keys[] = {
     KEY("socket", milter_socket, "unix:/var/spool/postfix/exorelay/milter.sock",
         milter_socket, .flags = CONF_REQUIRED),
     KEY("local_domains", domain_list, NONE, local_domains),
+    KEY("refuse_too_many_recipients", bool, "yes", milter_refuse_recipients),
+    KEY("refuse_oversize", bool, "yes", milter_refuse_size),
+    KEY("socket_group", username, NONE, milter_socket_group),
+    KEY("socket_mode", mode, "0660", milter_socket_mode),
 };
 
 static const struct conf_key alarms_keys[] = {
     KEY("notify", mailbox_list, NONE, alarm_notify),
     KEY("days", int_list, "30, 14, 7, 3, 1, 0", alarm_days, .off2 = OFF(nalarm_days),
         .min = 0, .max = 3650),
+    KEY("critical_days", int, "7", alarm_critical_days, .min = 0, .max = 3650),
 };
 
 #undef KEY_OBJ

@@ -240,7 +240,25 @@ static int parse_jwt_alg(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* parse_bool - yes/no, true/false, on/off, 1/0 into an int */
+static int parse_bool(const struct conf_key *k, const char *value, void *obj,
+                      char *err, size_t errlen)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+            *FIELD(obj, k->off, int) = strcasecmp(value, yes[i]) == 0;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "'%s' is not yes or no", value);
+    return -1;
+}
+
 const struct conf_type conf_t_log_level = {"log level", parse_log_level, free_nothing, NULL};
+const struct conf_type conf_t_bool = {"yes or no", parse_bool, free_nothing, NULL};
 const struct conf_type conf_t_jwt_alg = {"algorithm", parse_jwt_alg, free_nothing, NULL};
 
 /* Lists: split value, hand each item to one_item, collect the errors. */
@@ -388,7 +406,7 @@ const struct conf_type conf_t_cidr_list = {"networks", parse_cidr, free_vector, 
 const struct conf_type conf_t_int_list = {"numbers", parse_ints, free_vector, NULL};
 const struct conf_type conf_t_glob_list = {"address patterns", parse_texts, free_texts, cv_glob};
 const struct conf_type conf_t_mailbox_list = {"addresses", parse_texts, free_texts, cv_mailbox};
-const struct conf_type conf_t_domain_list = {"domains", parse_texts, free_texts, cv_domain};
+const struct conf_type conf_t_domain_list = {"domains", parse_texts, free_texts, cv_domain_pattern};
 
 /* Regular expressions: the source text and its compiled form. */
 

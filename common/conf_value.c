@@ -71,6 +71,12 @@ int cv_domain(const char *s, char *err, size_t errlen)
     return -1;
 }
 
+/* cv_domain_pattern - a domain, or "*.domain" for every subdomain of it */
+int cv_domain_pattern(const char *s, char *err, size_t errlen)
+{
+    return cv_domain(strncmp(s, "*.", 2) == 0 ? s + 2 : s, err, errlen);
+}
+
 /* cv_tenant - directory GUID or a domain of the tenant (with a dot) */
 int cv_tenant(const char *s, char *err, size_t errlen)
 {

@@ -7,6 +7,7 @@
  * SYNOPSIS
  *	cv_guid(s)		xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex)
  *	cv_domain(s)		host.example.com: LDH labels, 1-63 chars each
+ *	cv_domain_pattern(s)	a domain, or *.domain for all its subdomains
  *	cv_tenant(s)		a GUID, or a domain with at least one dot
  *	cv_mailbox(s)		local@domain (dot-atom local part)
  *	cv_send_as(s)		"addr", "<addr>", "Name <addr>", "\"Name\" <addr>"
@@ -41,6 +42,7 @@
 
 int cv_guid(const char *s, char *err, size_t errlen);
 int cv_domain(const char *s, char *err, size_t errlen);
+int cv_domain_pattern(const char *s, char *err, size_t errlen);
 int cv_tenant(const char *s, char *err, size_t errlen);
 int cv_mailbox(const char *s, char *err, size_t errlen);
 int cv_send_as(const char *s, char *err, size_t errlen);

@@ -146,6 +146,10 @@ struct config {
     /* [milter] */
     char   *milter_socket;      /* default unix:/var/spool/postfix/exorelay/milter.sock */
     struct strlist local_domains; /* default: host's own names */
+    int     milter_refuse_recipients; /* refuse_too_many_recipients, default yes */
+    int     milter_refuse_size;       /* refuse_oversize, default yes */
+    char   *milter_socket_group;      /* socket_group, default postfix (if it exists) */
+    int     milter_socket_mode;       /* socket_mode, default 0660 */
 
     /* [class NAME] */
     struct conf_class *classes;  size_t nclasses;
@@ -153,6 +157,10 @@ struct config {
     /* [alarms] */
     struct strlist alarm_notify;   /* addresses */
     int    *alarm_days; size_t nalarm_days; /* default 30,14,7,3,1,0 */
+    int     alarm_critical_days;  /* default 7: status --check CRITICAL */
+
+    /* added by the operations issue */
+    int     metrics_interval;   /* [relay], default 60 s */
 };
 
 struct config *config_load(const char *path, FILE *errs, int *nerrors);

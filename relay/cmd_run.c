@@ -20,8 +20,9 @@
  *			 listen, user and socket_* need a restart.
  * Every REAP_INTERVAL seconds idle upstream connections are closed.
  *
- * Under systemd use Type=simple with "run -f" (logs go to the journal via
- * stderr), or Type=forking with "run".
+ * Under systemd use Type=notify with "run -f" (logs go to the journal via
+ * stderr; READY=1 is sent once it serves, see ops.h), or Type=forking
+ * with "run".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #include "commands.h"
 #include "listener.h"
 #include "log.h"
+#include "ops.h"
 #include "privs.h"
 #include "smtpd.h"
 #include "token.h"
@@ -141,6 +143,7 @@ static struct smtpd_server *reload(struct smtpd_server *srv, struct token_engine
     msg_notice("reloaded %s (listen, user and socket_* take effect on restart)",
                global_opts.config_path);
     smtpd_server_drop(srv);
+    ops_reload(fresh);                  /* operations: status, alarms */
     return fresh;
 }
 
@@ -224,10 +227,12 @@ int cmd_run(struct config *cfg, int argc, char **argv)
     if (token_engine_start_refresher(te) < 0)
         msg_warn("run: token refresher not started: tokens are fetched on demand");
     start_queue_runner(srv, te);
+    ops_start(srv);                     /* operations: status, alarms, metrics */
     msg_notice("exorelay %s serving %zu listener%s", EXORELAY_VERSION,
                listener_count(l), listener_count(l) == 1 ? "" : "s");
 
     srv = serve(l, srv, te, stop_pipe[0]);
+    ops_stop();
 
     msg_notice("shutting down: %d session%s to finish", listener_clients(l),
                listener_clients(l) == 1 ? "" : "s");

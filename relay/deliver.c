@@ -26,12 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deliver.h"
+#include "iowait.h"
 #include "log.h"
 #include "smtp_data.h"
+#include "stats.h"
 #include "upstream_diag.h"
 
 #define CHUNK 65536
@@ -156,12 +157,15 @@ static int queue_command(struct upstream *up, struct txn *t, size_t i)
 }
 
 /* note_rcpt - keep a recipient's reply */
-static void note_rcpt(struct txn *t, size_t i, const struct smtp_reply *r)
+static void note_rcpt(struct txn *t, size_t i, const struct smtp_reply *reply)
 {
     struct deliver_result *res = t->res;
     char    line[SMTP_REPLY_TEXT_MAX + 32];
+    struct smtp_reply soft = *reply, *r = &soft;
+    const char *text;
 
-    const char *text = smtp_reply_oneline(r, line, sizeof(line)) + 3;
+    diag_soften_quota(r, t->acct);      /* a quota refusal is temporary */
+    text = smtp_reply_oneline(r, line, sizeof(line)) + 3;
 
     res->rcpt_code[i] = r->code;
     free(res->rcpt_text[i]);
@@ -289,26 +293,18 @@ static void reset_attempt(struct txn *t)
     t->rcpt_fail.code = 0;
 }
 
-/* elapsed_ms - milliseconds since start */
-static long elapsed_ms(const struct timespec *start)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
 /* log_delivery - one line per message, in the spirit of Postfix's */
-static void log_delivery(const struct txn *t, int rc, const struct timespec *start)
+static void log_delivery(const struct txn *t, int rc, long long start)
 {
     char    line[SMTP_REPLY_TEXT_MAX + 32];
 
+    stats_message(t->acct->name, &t->res->final);  /* exorelay status */
     log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_NOTICE,
             "deliver: from=<%s> nrcpt=%zu refused=%zu size=%lld account=%s "
             "conn=%s%s paced=%ldms time=%ldms status=%s (%s)", t->sender, t->nrcpt,
             t->res->nrefused, t->size, t->acct->name,
             t->res->reused ? "reused" : "new", t->res->retried ? ",retried" : "",
-            t->res->waited_ms, elapsed_ms(start),
+            t->res->waited_ms, (long) (mono_ms() - start),
             rc == 0 ? "sent" : t->res->permanent ? "bounced" : "deferred",
             smtp_reply_oneline(&t->res->final, line, sizeof(line)));
 }
@@ -363,10 +359,9 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
     struct txn t = {.acct = acct, .sender = sender, .rcpts = rcpts, .nrcpt = nrcpt,
                     .fd = fd, .res = result};
     struct pool *pool;
-    struct timespec start;
+    long long start = mono_ms();
     int     rc = -1;
 
-    clock_gettime(CLOCK_MONOTONIC, &start);
     t.in = malloc(CHUNK);
     t.out = malloc(2 * CHUNK + SMTP_DATA_FINISH_MAX);
     if (result_init(result, nrcpt) == 0 && t.in != NULL && t.out != NULL) {
@@ -385,7 +380,7 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
     }
     free(t.in);
     free(t.out);
-    log_delivery(&t, rc, &start);
+    log_delivery(&t, rc, start);
     return rc;
 }
 

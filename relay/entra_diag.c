@@ -25,6 +25,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -235,7 +236,7 @@ static void diag_tls(struct token_diag *diag, const struct http_reply *r,
 
 /* diag_connect - DNS, refused, timed out */
 static void diag_connect(struct token_diag *diag, const struct http_reply *r,
-                         const char *host)
+                         const char *host, int port)
 {
     switch (r->curl_code) {
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -253,10 +254,10 @@ static void diag_connect(struct token_diag *diag, const struct http_reply *r,
         setf(diag->cause, sizeof(diag->cause), "no answer from %s in "
                  "time", host);
         setf(diag->fix, sizeof(diag->fix), r->via_proxy
-                 ? "check that the proxy reaches %s on port 443"
+                 ? "check that the proxy reaches %s port %d"
                  : "if this host reaches the Internet only through a proxy, "
                  "set proxy = in the account (or https_proxy); else check the "
-                 "firewall for %s port 443", host);
+                 "firewall for %s port %d", host, port);
         break;
     default:
         setf(diag->cause, sizeof(diag->cause), "cannot connect to %s%s: "
@@ -264,23 +265,24 @@ static void diag_connect(struct token_diag *diag, const struct http_reply *r,
                  r->curl_error);
         setf(diag->fix, sizeof(diag->fix), r->via_proxy
                  ? "check proxy = (or https_proxy) and that the proxy allows "
-                 "%s port 443" : "check the firewall for %s port 443, or set "
-                 "proxy = if outbound traffic must use a proxy", host);
+                 "%s port %d" : "check the firewall for %s port %d, or set "
+                 "proxy = if outbound traffic must use a proxy", host, port);
     }
 }
 
-/* url_host - the host part of an https URL, for messages */
-static void url_host(const char *url, char *buf, size_t len)
+/* url_host - "host" or "host port N" of an https URL, for messages */
+static void url_host(const char *url, char *host, size_t hlen, int *port)
 {
     const char *p = strstr(url, "://");
     size_t n;
 
     p = p ? p + 3 : url;
     n = strcspn(p, "/:?");
-    if (n >= len)
-        n = len - 1;
-    memcpy(buf, p, n);
-    buf[n] = 0;
+    if (n >= hlen)
+        n = hlen - 1;
+    memcpy(host, p, n);
+    host[n] = 0;
+    *port = p[n] == ':' ? atoi(p + n + 1) : 443;
 }
 
 /* entra_diag_transport - no usable HTTP answer */
@@ -288,8 +290,9 @@ void entra_diag_transport(struct token_diag *diag, const struct http_reply *r,
                           const char *url, const char *ca_file)
 {
     char host[256];
+    int port;
 
-    url_host(url, host, sizeof(host));
+    url_host(url, host, sizeof(host), &port);
     diag->temporary = 1;
     diag->http_status = 0;
     diag->aadsts = 0;
@@ -299,7 +302,7 @@ void entra_diag_transport(struct token_diag *diag, const struct http_reply *r,
         || r->curl_code == CURLE_SSL_CACERT_BADFILE || *r->tls_issuer)
         diag_tls(diag, r, ca_file);
     else
-        diag_connect(diag, r, host);
+        diag_connect(diag, r, host, port);
 }
 
 /* withhold - a text that contains the secret is replaced as a whole */

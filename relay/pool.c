@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "iowait.h"
 #include "log.h"
 #include "pool.h"
 
@@ -275,15 +276,6 @@ int pool_max_seen(struct pool *p)
     return n;
 }
 
-/* mono_seconds - monotonic clock in seconds */
-static double mono_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* pool_pace - wait for this message's slot under messages_per_minute */
 long pool_pace(struct pool *p)
 {
@@ -299,7 +291,7 @@ long pool_pace(struct pool *p)
     interval = 60.0 / rate;
     tolerance = ((rate / 10 > 1 ? rate / 10 : 1) - 1) * interval;
     pthread_mutex_lock(&p->lock);
-    now = mono_seconds();
+    now = mono_ms() / 1000.0;
     if (p->pace_tat < now)
         p->pace_tat = now;
     wait = p->pace_tat - tolerance - now;

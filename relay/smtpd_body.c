@@ -25,6 +25,7 @@
 #include "log.h"
 #include "smtpd_data.h"
 #include "smtpd_int.h"
+#include "stats.h"
 
 /* The held-back header block. */
 struct hdr {
@@ -171,6 +172,7 @@ void txn_log(struct session *s, long long size, const struct smtp_reply *final)
     char sw[160] = "";
     double now = now_seconds();
 
+    stats_message(t->acct ? t->acct->name : NULL, final);   /* exorelay status */
     for (size_t i = 0; i < t->nrcpt; i++)
         accepted += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
     if (t->first_acct && t->first_acct != t->acct)

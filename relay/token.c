@@ -88,7 +88,8 @@ static void slot_install(struct token_engine *te, struct token_slot *slot,
                 : slot->failures + 1;
             slot->retry_at = st->retry_at > now ? st->retry_at
                 : now + token_backoff(slot->failures, st->diag.retry_after,
-                                      st->diag.temporary);
+                                      st->diag.temporary, slot->token
+                                      ? slot->expires - TOKEN_MIN_VALID - now : 0);
             slot->last_diag = st->diag;
         }
     }

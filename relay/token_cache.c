@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "log.h"
@@ -148,11 +149,28 @@ void token_state_clear(struct token_state *st)
     memset(st, 0, sizeof(*st));
 }
 
+/* read_small - the whole file into buf (at most TOKEN_REPLY_MAX); -1 if odd */
+static ssize_t read_small(int fd, const char *path, char *buf)
+{
+    struct stat st;
+    ssize_t n, got = 0;
+
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TOKEN_REPLY_MAX) {
+        msg_warn("token: ignoring state file %s: not a small regular file", path);
+        return -1;
+    }
+    while (got < TOKEN_REPLY_MAX
+           && (n = read(fd, buf + got, (size_t) (TOKEN_REPLY_MAX - got))) > 0)
+        got += n;
+    return got;
+}
+
 /* read_json - the file's JSON object, or NULL (missing, odd, not JSON) */
 static json_t *read_json(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
+    char *buf;
+    ssize_t len = -1;
     json_error_t jerr;
     json_t *root = NULL;
 
@@ -161,14 +179,18 @@ static json_t *read_json(const char *path)
             msg_warn("token: ignoring state file %s: %m", path);
         return NULL;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TOKEN_REPLY_MAX)
-        msg_warn("token: ignoring state file %s: not a small regular file", path);
-    else if ((root = json_loadfd(fd, 0, &jerr)) == NULL)
+    if ((buf = malloc(TOKEN_REPLY_MAX)) != NULL)
+        len = read_small(fd, path, buf);
+    close(fd);
+    if (len >= 0 && (root = json_loadb(buf, (size_t) len, 0, &jerr)) == NULL)
         msg_warn("token: ignoring corrupt state file %s (line %d: %s)", path,
                  jerr.line, jerr.text);
-    else if (!json_is_object(root))
+    else if (root && !json_is_object(root))
         msg_warn("token: ignoring corrupt state file %s (not a JSON object)", path);
-    close(fd);
+    if (buf) {
+        OPENSSL_cleanse(buf, len > 0 ? (size_t) len : 0);
+        free(buf);
+    }
     if (root && !json_is_object(root)) {
         json_decref(root);
         root = NULL;

@@ -134,7 +134,8 @@ static int ask_entra(const struct token_params *p, const struct token_cred *cred
     }
     st->failures++;
     st->diag = diag;
-    st->retry_at = now + token_backoff(st->failures, diag.retry_after, diag.temporary);
+    st->retry_at = now + token_backoff(st->failures, diag.retry_after, diag.temporary,
+                                       st->token ? st->expires - TOKEN_MIN_VALID - now : 0);
     return -1;
 }
 

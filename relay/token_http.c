@@ -20,8 +20,10 @@
  * verification, for the diagnosis. XXX With another TLS backend ca_file
  * falls back to CURLOPT_CAINFO, which REPLACES the system store.
  * The proxy is the account's proxy = key, else libcurl's environment
- * (https_proxy, no_proxy). Timeouts: connect min(connect_timeout, 20 s),
- * whole request 30 s. Nothing here logs the form or the body.
+ * (https_proxy, no_proxy). Timeouts: connect within min(connect_timeout,
+ * 20 s), the whole request within twice that, at most 30 s; a hung
+ * endpoint costs a delivery at most that. Nothing here logs the form or
+ * the body.
  */
 #include <malloc.h>
 #include <pthread.h>
@@ -168,7 +170,8 @@ static void http_setup(CURL *curl, const struct token_params *p, const char *url
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long) TOKEN_TOTAL_TIMEOUT);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 2 * connect < TOKEN_TOTAL_TIMEOUT
+                     ? 2 * connect : (long) TOKEN_TOTAL_TIMEOUT);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, hook->reply);
     if (p->proxy != NULL)

@@ -139,7 +139,7 @@ void token_state_clear(struct token_state *st);
 
 /* token_sched.c: timing policy. */
 time_t token_refresh_at(time_t obtained, time_t expires);
-int token_backoff(int failures, int retry_after, int temporary);
+int token_backoff(int failures, int retry_after, int temporary, long room);
 
 /* token_fetch.c: one fetch, shared across processes. want_fresh: a token
  * of the state file counts only when it is not yet due for refresh (the

@@ -10,12 +10,15 @@
  *		failed refresh has time for a retry before the token can no
  *		longer be handed out. One hour: at 45 min. Ten minutes: at 5.
  *		Two minutes: at 30 s.
- *	int token_backoff(failures, retry_after, temporary)
+ *	int token_backoff(failures, retry_after, temporary, room)
  *		Seconds to wait after the failures-th failure in a row:
  *		exponential from 5 s (capped at 5 minutes for outages, at one
  *		minute when the admin must act, so a fix made in the Entra
- *		portal is noticed soon), with full jitter over the upper half;
- *		never less than Retry-After.
+ *		portal is noticed soon), with jitter over the upper half; but
+ *		at most half the room left (seconds the current token can
+ *		still be handed out; 0 = no token), so a refresh that keeps
+ *		failing is retried a few times before the token runs out.
+ *		Never less than Retry-After: Entra's word wins.
  */
 #include <openssl/rand.h>
 
@@ -54,7 +57,7 @@ static int jitter(int n)
 }
 
 /* token_backoff - see above */
-int token_backoff(int failures, int retry_after, int temporary)
+int token_backoff(int failures, int retry_after, int temporary, long room)
 {
     int cap = temporary ? BACKOFF_MAX_OUTAGE : BACKOFF_MAX_CREDS;
     int delay = BACKOFF_FIRST;
@@ -64,5 +67,7 @@ int token_backoff(int failures, int retry_after, int temporary)
     if (delay > cap)
         delay = cap;
     delay = delay / 2 + jitter(delay - delay / 2);
+    if (room > 0 && delay > room / 2)
+        delay = room / 2 > 1 ? (int) (room / 2) : 1;
     return retry_after > delay ? retry_after : delay;
 }

@@ -113,10 +113,16 @@ int upstream_read_reply(struct upstream *up, struct smtp_reply *r)
         if (read_one(up, r) < 0)
             return -1;
         if (r->code != 250) {
-            /* The state after a failed RSET is unknown: this reply stands
-             * for the caller's first command and the connection ends. */
+            /* The session's state is unknown after a failed RSET: to the
+             * caller this is a connection lost before its first reply. */
+            char    line[200];
+
             up->broken = 1;
-            return 0;
+            smtp_reply_oneline(r, line, sizeof(line));
+            smtp_reply_set(r, 451, "4.4.2", "exorelay: %s refused RSET on a pooled "
+                           "connection (%s); the mail waits and is retried",
+                           up->cfg->server, line);
+            return -1;
         }
     }
     return read_one(up, r);

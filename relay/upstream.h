@@ -38,8 +38,9 @@
  *	void upstream_queue_rset(up) buffer an RSET whose reply the next
  *				     upstream_read_reply swallows, so it rides
  *				     in front of the next command group at no
- *				     extra round trip; a failed RSET becomes
- *				     that read's reply (and marks it broken)
+ *				     extra round trip; a failed RSET makes
+ *				     that read fail (-1, a local 4xx, broken)
+ *				     as if the connection had been lost
  *
  * Thread use: one connection is used by one thread at a time (the pool
  * hands it out). Reads and writes honour command_timeout. The process

@@ -22,7 +22,7 @@ struct upstream {
     int     skip_replies;       /* queued RSET replies to swallow */
     upstream_step_fn step;      /* progress report, may be NULL */
     void   *step_arg;
-    struct timespec t0;         /* start of the current setup step */
+    long long t0;               /* start of the current setup step (mono_ms) */
 };
 
 #endif

@@ -24,31 +24,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
+#include "iowait.h"
 #include "upstream_io.h"
-
-/* now_ms - monotonic milliseconds */
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wait_fd - poll fd until ready or deadline; 0 ready, -1 timed out */
-static int wait_fd(int fd, short events, long long deadline_ms)
-{
-    struct pollfd pfd = {.fd = fd, .events = events};
-    long long left;
-    int     n;
-
-    do {
-        if ((left = deadline_ms - now_ms()) <= 0)
-            return -1;
-        n = poll(&pfd, 1, left > 60000 ? 60000 : (int) left);
-    } while (n == 0 || (n < 0 && errno == EINTR));
-    return n > 0 ? 0 : -1;
-}
 
 /* connect_one - non-blocking connect to one address, until deadline */
 static int connect_one(const struct addrinfo *ai, long long deadline_ms, int *err)
@@ -64,7 +41,7 @@ static int connect_one(const struct addrinfo *ai, long long deadline_ms, int *er
     }
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
         *err = errno;
-    } else if (wait_fd(fd, POLLOUT, deadline_ms) < 0) {
+    } else if (fd_wait(fd, POLLOUT, deadline_ms) < 0) {
         *err = ETIMEDOUT;
     } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &len) < 0) {
         *err = errno;
@@ -84,7 +61,7 @@ int net_connect(const char *host, int port, int timeout, struct net_failure *nf)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
     struct addrinfo *res, *ai;
     char    service[16];
-    long long deadline = now_ms() + (long long) timeout * 1000;
+    long long deadline = mono_ms() + (long long) timeout * 1000;
     int     fd = -1;
 
     memset(nf, 0, sizeof(*nf));
@@ -138,7 +115,7 @@ static int io_wait(struct upio *io, int ssl_rc, short plain_events, long long de
     } else if (errno != EAGAIN && errno != EINTR) {
         return fail(io, errno);
     }
-    if (wait_fd(io->fd, events, deadline) < 0)
+    if (fd_wait(io->fd, events, deadline) < 0)
         return fail(io, ETIMEDOUT);
     return 0;
 }
@@ -147,7 +124,7 @@ static int io_wait(struct upio *io, int ssl_rc, short plain_events, long long de
 int upio_flush(struct upio *io)
 {
     size_t  done = 0;
-    long long deadline = now_ms() + (long long) io->timeout * 1000;
+    long long deadline = mono_ms() + (long long) io->timeout * 1000;
     ssize_t n;
 
     while (!io->failed && done < io->wlen) {
@@ -241,7 +218,7 @@ static int fill(struct upio *io, long long deadline)
 /* upio_read_line - one line without its CRLF; cut to size - 1 bytes */
 int upio_read_line(struct upio *io, char *buf, size_t size, size_t *len)
 {
-    long long deadline = now_ms() + (long long) io->timeout * 1000;
+    long long deadline = mono_ms() + (long long) io->timeout * 1000;
     char   *start, *nl;
     size_t  n;
 
@@ -265,7 +242,7 @@ int upio_read_line(struct upio *io, char *buf, size_t size, size_t *len)
 int upio_starttls(struct upio *io, SSL_CTX *ctx, const char *server,
                   struct tls_failure *failure)
 {
-    long long deadline = now_ms() + (long long) io->timeout * 1000;
+    long long deadline = mono_ms() + (long long) io->timeout * 1000;
 
     /* Bytes after the 220 would be plaintext injected into the TLS session
      * (CVE-2011-0411 style): refuse rather than treat them as TLS data. */

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iowait.h"
 #include "log.h"
 #include "upstream_diag.h"
 #include "upstream_int.h"
@@ -26,11 +27,9 @@
 /* elapsed_ms - since the start of the current step; restart the clock */
 static long elapsed_ms(struct upstream *up)
 {
-    struct timespec now;
-    long    ms;
+    long long now = mono_ms();
+    long    ms = (long) (now - up->t0);
 
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    ms = (now.tv_sec - up->t0.tv_sec) * 1000 + (now.tv_nsec - up->t0.tv_nsec) / 1000000;
     up->t0 = now;
     return ms;
 }
@@ -267,7 +266,7 @@ struct upstream *upstream_open_traced(const struct config *cfg,
     up->acct = acct;
     up->step = fn;
     up->step_arg = arg;
-    clock_gettime(CLOCK_MONOTONIC, &up->t0);
+    up->t0 = mono_ms();
     if (setup(up, te, err) < 0) {
         upstream_close(up, 1);
         return NULL;

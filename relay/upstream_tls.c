@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "iowait.h"
 #include "upstream_tls.h"
 
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -127,30 +128,6 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
     return ok;
 }
 
-/* now_ms - monotonic milliseconds */
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* wait_fd - poll fd for events until deadline; 0 ready, -1 timed out */
-static int wait_fd(int fd, short events, long long deadline_ms)
-{
-    struct pollfd pfd = {.fd = fd, .events = events};
-    long long left;
-    int     n;
-
-    do {
-        if ((left = deadline_ms - now_ms()) <= 0)
-            return -1;
-        n = poll(&pfd, 1, left > 60000 ? 60000 : (int) left);
-    } while (n == 0 || (n < 0 && errno == EINTR));
-    return n > 0 ? 0 : -1;
-}
-
 /* expect_name - the certificate must be for server: host name or IP literal */
 static int expect_name(SSL *ssl, const char *server)
 {
@@ -194,7 +171,7 @@ SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *server, long long deadline_
     while ((rc = SSL_connect(ssl)) != 1) {
         e = SSL_get_error(ssl, rc);
         if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-            && wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms) == 0)
+            && fd_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms) == 0)
             continue;
         failure->timed_out = (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE);
         if (failure->verify_error == X509_V_OK && !failure->timed_out)

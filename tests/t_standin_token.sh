@@ -1,6 +1,6 @@
 #!/bin/sh
 # t_standin_token.sh - the Entra ID stand-in answers token requests from curl
-# as EXCHANGE-FACTS section 1 says: success form, every error row with its
+# as Microsoft's documented token endpoint (tests/standin/README.md) says: success form, every error row with its
 # status, error, AADSTS code and description format, 429 + Retry-After, and
 # the faults and scenario changes of the control API. Tokens stay in files.
 . "$(dirname "$0")/lib/common.sh"

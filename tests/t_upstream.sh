@@ -121,6 +121,44 @@ print(("ok" if good else "not ok"), "- from a pipe: dot-stuffed DATA arrives byt
 PY
 _tap_n=$((_tap_n + 1))
 
+# a connection idle past pool_idle is not reused
+sed "s/^\[upstream\]/[upstream]\npool_idle = 1/" "$CONF" >"$TESTS_TMP/idle.conf"
+standin_ctl POST /reset >/dev/null
+DCONF="$TESTS_TMP/idle.conf" deliver idle -n 2 -p 1300 "$M/small.eml"
+has idle 1 "reused=0" && stats_ok 'messages == 2 and smtp_connections == 2'
+tap_ok $? "pool_idle = 1: after 1.3 s idle a new connection is made" || show idle
+
+# a connection whose token expires within 2 minutes is not reused
+mkdir -p "$TESTS_TMP/state2" && chmod 700 "$TESTS_TMP/state2"
+sed "s|^state_dir = .*|state_dir = $TESTS_TMP/state2|" "$CONF" >"$TESTS_TMP/shorttoken.conf"
+standin_ctl POST /scenario '{"token": {"expires_in": 100}}' >/dev/null
+standin_ctl POST /reset >/dev/null
+DCONF="$TESTS_TMP/shorttoken.conf" deliver shorttoken -n 3 "$M/small.eml"
+tap_ok $? "token valid 100 s: delivered" || show shorttoken
+! grep -q "reused=1" "$TESTS_TMP/shorttoken.out" &&
+    stats_ok 'messages == 3 and smtp_connections == 3 and token_requests == 1'
+tap_ok $? "token valid 100 s: no connection reused (token too close to expiry)"
+standin_ctl POST /scenario '{"token": {"expires_in": 3599}}' >/dev/null
+
+# per-recipient results: the stand-in takes 1 recipient per message
+standin_ctl POST /scenario '{"smtp": {"max_recipients": 1}}' >/dev/null
+before=$(standin_count)
+deliver partial -r a@example.com -r b@example.com "$M/small.eml"
+has partial 0 "rc=0" && has partial 0 "rcpt=250,452" &&
+    test $(( $(standin_count) - before )) = 1
+tap_ok $? "one recipient refused (452): delivered to the other, per-recipient codes" || show partial
+# every recipient refused: a 4xx, and the connection serves the next message
+# (an RSET rides in front of its MAIL)
+standin_ctl POST /scenario '{"smtp": {"max_recipients": 0}}' >/dev/null
+standin_ctl POST /reset >/dev/null
+deliver norcpt -n 3 "$M/small.eml"
+has norcpt 0 "final=452 4.5.3" && has norcpt 0 "permanent=0" && has norcpt 2 "final=452 4.5.3" &&
+    has norcpt 2 "reused=1" && stats_ok 'smtp_connections == 1 and messages == 0'
+tap_ok $? "no recipient accepted: 452 each time, same connection after RSET" || show norcpt
+standin_ctl POST /scenario '{"smtp": {"max_recipients": 500}}' >/dev/null
+deliver afterrset -n 1 "$M/small.eml"
+tap_ok $? "recipients accepted again: delivered" || show afterrset
+
 # --- 3. a certificate for the wrong name: no AUTH, 4xx naming it ----------
 sed "s/^port = .*/port = $STANDIN_SMTP_WRONGNAME_PORT/" "$CONF" >"$TESTS_TMP/wrongname.conf"
 standin_ctl POST /reset >/dev/null

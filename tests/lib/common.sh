@@ -13,7 +13,11 @@
 : "${BUILD:=$TOP/build}"
 : "${BIN:=$BUILD/bin}"
 : "${PYTHON:=/usr/bin/python3}"
-: "${TESTS_TMP:=$(mktemp -d /tmp/exorelay-t.XXXXXX)}"
+if [ -z "${TESTS_TMP:-}" ]; then
+    # Alone (not under tests/run): a scratch dir that Postfix's users can enter.
+    TESTS_TMP=$(mktemp -d /tmp/exorelay-t.XXXXXX) && chmod 0755 "$TESTS_TMP"
+    _own_tmp=1
+fi
 export TOP BUILD BIN PYTHON TESTS_TMP
 _tap_n=0
 _cleanup=""
@@ -56,6 +60,7 @@ _run_cleanup() {
     eval "$_cleanup"
 }
 trap '_run_cleanup' EXIT
+[ "${_own_tmp:-0}" = 1 ] && [ "${KEEP_TMP:-0}" != 1 ] && cleanup_add "rm -rf '$TESTS_TMP'"
 trap 'exit 143' INT TERM
 
 skip_all() {

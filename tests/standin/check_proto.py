@@ -336,6 +336,27 @@ def check_smtp_reply(env, tok):
     s.close()
 
 
+def check_mailbox_limits(env, tok):
+    ctl(env, "POST", "/scenario", {"smtp": {"messages_per_minute": 2, "rate_window": 1,
+                                            "recipients_per_day": 4}})
+    s = Smtp(env.smtp_port, env.ca)
+    s.login(MAILBOX, tok)
+    bdat = "MAIL FROM:<%s>\r\n%sBDAT 8 LAST\r\nabcdefgh"
+    times, codes = [], []
+    for rcpts in (1, 1, 2, 1):
+        t0 = time.time()
+        s.send(bdat % (MAILBOX, "RCPT TO:<r@example.com>\r\n" * rcpts))
+        r = [s.reply() for _ in range(2 + rcpts)]
+        times.append(time.time() - t0)
+        codes.append(r[-1][1][0][:9])
+    ok(codes[:3] == ["250 2.0.0"] * 3 and times[2] > 0.7,
+       "messages_per_minute 2 (window 1 s): the 3rd is held, not refused (%.1f s)" % times[2])
+    ok(codes[3].startswith("554 5.2.0") and ctl(env, "GET", "/stats")["quota_refused"] == 1,
+       "recipients_per_day 4: the 5th recipient: 554 5.2.0 SubmissionQuotaExceeded", codes)
+    ctl(env, "POST", "/scenario", {"smtp": {"messages_per_minute": 0, "recipients_per_day": 0}})
+    s.close()
+
+
 def check_idle(env, tok):
     ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 1.0}, "tenants": [
         {"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72", "smtp_auth_disabled": False}]})
@@ -354,6 +375,7 @@ def check_idle(env, tok):
 
 
 def check_control(env, tok):
+    ok(ctl(env, "GET", "/health") == {"ok": True}, "GET /health")
     m = ctl(env, "GET", "/messages")["messages"]
     ok(len(m) == ctl(env, "GET", "/stats")["recorded"] and m[0]["auth_user"] == MAILBOX,
        "GET /messages lists the records")
@@ -425,6 +447,7 @@ def main():
     check_assertions(env)
     check_control(env, tok)
     check_idle(env, tok)
+    check_mailbox_limits(env, tok)
     print("1..%d" % N)
 
 

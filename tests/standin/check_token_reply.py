@@ -5,7 +5,7 @@ usage: check_token_reply.py BODY_FILE HTTP_STATUS ok [EXPIRES_IN]
        check_token_reply.py BODY_FILE HTTP_STATUS STATUS ERROR AADSTS
 
 Exit 0 when the answer has the expected status and every field of
-EXCHANGE-FACTS section 1 in the right form; else exit 1 with "# why" on
+Microsoft's documented token endpoint (tests/standin/README.md) in the right form; else exit 1 with "# why" on
 stderr. With "ok", the token is written to BODY_FILE.token (never printed).
 """
 import json

@@ -7,7 +7,7 @@ SYNOPSIS
 POST /{tenant}/oauth2/v2.0/token with a form body: client_id, scope,
 grant_type=client_credentials and client_secret (or HTTP Basic), or
 client_assertion_type + client_assertion (a JWT checked by jwtcheck.py).
-Answers and errors are those of EXCHANGE-FACTS section 1 (errors.py).
+Answers and errors are those of Microsoft's documented token endpoint (tests/standin/README.md) (errors.py).
 Faults: "token_error" (a row of errors.ROWS, or a custom status/error/code)
 and "token_delay_ms".
 """

@@ -1,4 +1,4 @@
-"""errors - Entra ID token endpoint error bodies (EXCHANGE-FACTS section 1).
+"""errors - Entra ID token endpoint error bodies (Microsoft's documented token endpoint (tests/standin/README.md)).
 
 SYNOPSIS
     status, body = body(row, ctx, correlation_id=None)

@@ -7,7 +7,7 @@ SYNOPSIS
 One thread per session. Greeting, EHLO lists before and after STARTTLS,
 AUTH XOAUTH2 (with or without initial response), token checks, SendAs
 check after the final dot, 3 sessions per mailbox, recipient and size
-limits, PIPELINING, CHUNKING; replies as EXCHANGE-FACTS section 2 gives
+limits, PIPELINING, CHUNKING; replies as Exchange Online's submission service (tests/standin/README.md) gives
 them. Faults (state.py): smtp_delay_ms, drop_in_data, eod_4xx, smtp_421,
 smtp_reply.
 """
@@ -397,6 +397,8 @@ class Session:
             self.st.count("messages_refused")
             return self.reply(f.get("reply", "451 4.3.0 Temporary server error. "
                                              "Please try again later."))
+        if not self._within_limits(mbox["address"].lower()):
+            return
         self.pending = (content, {
             "mail_from": self.mail_from, "rcpt_to": list(self.rcpts),
             "mail_params": self.mail_params, "auth_user": mbox["address"],
@@ -407,6 +409,26 @@ class Session:
         msgid = m.group(1).decode("utf-8", "replace") if m else "<%s@%s>" % (
             self.id, self.fqdn())
         self.reply("250 2.0.0 OK %s [Hostname=%s]" % (msgid, self.fqdn().upper()))
+
+    def _within_limits(self, mbox):
+        """_within_limits - recipients per day (refused) and messages per
+        minute (delayed), when the scenario sets them."""
+        s = self.sc.data["smtp"]
+        per_day = int(s.get("recipients_per_day") or 0)
+        if per_day and not self.st.quota_take(mbox, len(self.rcpts), per_day):
+            self.st.count("messages_refused")
+            self.st.count("quota_refused")
+            self.reply("554 5.2.0 STOREDRV.Submission.Exception:"
+                       "SubmissionQuotaExceededException; Failed to process message due to a "
+                       "permanent exception with message Cannot submit message. %s "
+                       "[Hostname=%s]" % (self.id, self.fqdn().upper()))
+            return False
+        per_minute = int(s.get("messages_per_minute") or 0)
+        if per_minute:
+            hold = self.st.rate_delay(mbox, per_minute, float(s.get("rate_window") or 60))
+            if hold > 0:
+                time.sleep(hold)
+        return True
 
     def _commit_pending(self):
         """_commit_pending - record the accepted message before its 250 leaves."""

@@ -28,7 +28,7 @@ DEFAULTS = {
     "token": {"expires_in": 3599, "ext_expires_in": 3599, "jwt_clock_skew": 300},
     "smtp": {"host": "BN0PR04CA0101", "size": 157286400, "max_size": 157286400,
              "max_recipients": 500, "max_sessions_per_mailbox": 3,
-             "idle_timeout": 600},
+             "idle_timeout": 600, "messages_per_minute": 0, "recipients_per_day": 0},
     "tenants": [], "apps": [], "mailboxes": [],
 }
 LIST_KEYS = {"tenants": "id", "apps": "client_id", "mailboxes": "address"}

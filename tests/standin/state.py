@@ -17,12 +17,15 @@ valid across a restart; message numbers continue after existing records.
     st.jti_seen(client_id, jti, exp)    True if replayed (and remembers it)
     st.session_open(mailbox) -> bool    False when the mailbox has too many
     st.session_close(mailbox)
+    st.rate_delay(mbox, limit, window)  seconds to hold a message (rate limit)
+    st.quota_take(mbox, nrcpt, per_day) False when over the recipient quota
     st.record(content, meta) -> id      store an accepted message
     st.messages() -> list               envelopes of recorded messages
 
 Everything is guarded by one lock; the critical sections are tiny.
 """
 import base64
+import collections
 import json
 import os
 import random
@@ -34,7 +37,7 @@ COUNTERS = ("token_requests", "tokens_issued", "token_errors",
             "smtp_connections", "tls_handshakes", "auth_attempts", "auth_ok",
             "auth_failed", "messages", "messages_refused", "round_trips",
             "concurrency_refused", "dropped_in_data", "faults_fired",
-            "token_connections", "idle_timeouts")
+            "token_connections", "idle_timeouts", "rate_delayed", "quota_refused")
 
 
 class State:
@@ -48,6 +51,8 @@ class State:
         self.tokens = {}
         self.jtis = {}
         self.sessions = {}
+        self.rate = {}
+        self.quota = {}
         self.faults = {}
         self.rngs = {}
         self.fault_seen = {}
@@ -188,6 +193,34 @@ class State:
         with self.lock:
             self.sessions[mbox] = max(0, self.sessions.get(mbox, 0) - 1)
 
+    # Exchange's per-mailbox limits (as Microsoft documents them)
+
+    def rate_delay(self, mbox, limit, window=60.0):
+        """rate_delay - seconds to hold a message so that at most limit are
+        submitted per rolling window (excess is delayed, not refused)."""
+        now = time.time()
+        with self.lock:
+            q = self.rate.setdefault(mbox, collections.deque())
+            while q and q[0] <= now - window:
+                q.popleft()
+            at = now if len(q) < limit else q[-limit] + window
+            q.append(at)
+            if at > now:
+                self.c["rate_delayed"] += 1
+            return at - now
+
+    def quota_take(self, mbox, nrcpt, per_day):
+        """quota_take - False when nrcpt more would pass per_day in 24 hours."""
+        now = time.time()
+        with self.lock:
+            q = self.quota.setdefault(mbox, collections.deque())
+            while q and q[0][0] <= now - 86400:
+                q.popleft()
+            if sum(n for _, n in q) + nrcpt > per_day:
+                return False
+            q.append((now, nrcpt))
+            return True
+
     # records
 
     def record(self, content, meta, round_trips):
@@ -208,6 +241,8 @@ class State:
             os.rename(base + ".json.tmp", base + ".json")
         with self.lock:
             self.envelopes.append(meta)
+            if self.record_mode == "none" and len(self.envelopes) > 2000:
+                del self.envelopes[:1000]      # benchmarks: bounded memory
         return n
 
     def messages(self):

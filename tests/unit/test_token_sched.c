@@ -33,7 +33,7 @@ int main(void)
     for (int f = 1; f <= 12; f++) {
         int lo = 1 << 30, hi = 0;
         for (int k = 0; k < 200; k++) {
-            int d = token_backoff(f, 0, 1);
+            int d = token_backoff(f, 0, 1, 0);
             lo = d < lo ? d : lo;
             hi = d > hi ? d : hi;
         }
@@ -49,8 +49,12 @@ int main(void)
     }
     ok(ok_bounds, "outage backoff stays within 2..300 s");
     ok(ok_growth, "backoff grows with each failure");
-    ok(token_backoff(20, 0, 0) <= 60, "credential errors back off at most a minute");
-    is_int(token_backoff(1, 120, 1), 120, "Retry-After is honoured");
-    ok(token_backoff(30, 1, 1) > 1, "a small Retry-After does not shorten the backoff");
+    ok(token_backoff(20, 0, 0, 0) <= 60, "credential errors back off at most a minute");
+    is_int(token_backoff(1, 120, 1, 0), 120, "Retry-After is honoured");
+    is_int(token_backoff(1, 120, 1, 30), 120, "Retry-After wins even when the token runs short");
+    ok(token_backoff(30, 1, 1, 0) > 1, "a small Retry-After does not shorten the backoff");
+    ok(token_backoff(10, 0, 1, 20) <= 10, "at most half the room the current token has left");
+    is_int(token_backoff(10, 0, 1, 1), 1, "but at least a second");
+    ok(token_backoff(10, 0, 1, 100000) >= 150, "plenty of room: the normal backoff");
     return done_testing();
 }

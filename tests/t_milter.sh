@@ -1,0 +1,151 @@
+#!/bin/sh
+# t_milter.sh - exorelay-milter driven by miltertest (the MTA side of the
+# milter protocol): the scripts in tests/milter/*.lua cover the rule kinds,
+# the rewrite, forged tags, local-only mail, early refusals, malformed
+# headers and a reload; this script also checks the command line, the
+# socket handling and the envelope rewrite (miltertest cannot see
+# smfi_chgfrom's address, the milter's log line can).
+. "$(dirname "$0")/lib/common.sh"
+command -v miltertest >/dev/null 2>&1 || skip_all "miltertest is not installed (make deps)"
+
+T=$TESTS_TMP
+MILTER=$BIN/exorelay-milter
+SOCK=$T/spool/exorelay/milter.sock
+
+printf 'not-a-real-secret\n' >"$T/main.secret"
+chmod 600 "$T/main.secret"
+
+# write_conf FILE [EXTRA-MILTER-KEYS] [CLASSES] - a config for the tests
+write_conf() {
+    cat >"$1" <<EOF
+[relay]
+user =
+state_dir = $T
+spool_dir = $T
+max_recipients = 3
+max_message_size = 10K
+log_level = ${LOG_LEVEL:-info}
+
+[account main]
+tenant = contoso.example
+client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b
+client_secret_file = $T/main.secret
+mailbox = no-reply@contoso.example
+
+[account portal]
+tenant = contoso.example
+client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b
+client_secret_file = $T/main.secret
+mailbox = portal@contoso.example
+
+[milter]
+socket = unix:$SOCK
+local_domains = host.example, localhost
+$2
+$3
+EOF
+}
+
+CLASSES='
+[class alarm]
+match_from = root@*, nagios@*
+match_subject = ^\[Alarm\]
+send_as = alerts@contoso.example
+
+[class guest]
+match_from = *@ise.example.com
+send_as = "Guest Portal" <portal@contoso.example>
+account = portal
+
+[class sponsor]
+match_header = X-Portal-Event: ^sponsor-
+send_as = Sponsoring Gäste-WLAN <portal@contoso.example>
+account = portal
+
+[class default]
+match_from = *
+send_as = Notifications <no-reply@contoso.example>'
+
+write_conf "$T/test.conf" "" "$CLASSES"
+write_conf "$T/reload.conf" "refuse_too_many_recipients = no
+refuse_oversize = no" '
+[class alarm]
+match_from = root@*
+match_subject = ^\[Alarm\]
+send_as = alerts@contoso.example
+account = portal'
+write_conf "$T/broken.conf" "no_such_key = 1" "$CLASSES"
+
+# --- command line ----------------------------------------------------------
+"$MILTER" --version | grep -q '^exorelay-milter [0-9]'
+tap_ok $? "--version"
+"$MILTER" --help | grep -q 'usage: exorelay-milter \[-c FILE\] \[-f\]'
+tap_ok $? "--help"
+"$MILTER" -x >/dev/null 2>&1
+tap_ok $([ $? -eq 64 ]; echo $?) "an unknown option exits 64 (EX_USAGE)"
+"$MILTER" -c "$T/broken.conf" -f 2>"$T/broken.err"
+rc=$?
+[ $rc -eq 78 ] && grep -q "broken.conf:[0-9]*: .*no_such_key" "$T/broken.err"
+tap_ok $? "a bad config exits 78 with FILE:LINE: message (rc $rc)"
+EXORELAY_CONF=$T/missing.conf "$MILTER" -f 2>"$T/missing.err"
+rc=$?
+[ $rc -eq 78 ] && grep -q "missing.conf" "$T/missing.err"
+tap_ok $? "the config path comes from EXORELAY_CONF (rc $rc)"
+
+# --- start: directory created, socket group and mode ----------------------
+mkdir -p "$T/spool/exorelay"
+"$PYTHON" -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$SOCK"
+"$MILTER" -c "$T/test.conf" -f 2>"$T/milter.log" &
+pid=$!
+cleanup_add "kill $pid 2>/dev/null"
+ready() { test -S "$SOCK" && grep -q 'ready, pid' "$T/milter.log"; }
+wait_for ready
+tap_ok $? "the milter starts and listens"
+grep -q "removed the stale socket" "$T/milter.log"
+tap_ok $? "a stale socket is removed"
+mode=$(stat -c '%a %G' "$SOCK")
+want_group=$(getent group postfix >/dev/null && echo postfix || id -gn)
+[ "$mode" = "660 $want_group" ]
+tap_ok $? "socket mode 0660, group $want_group ($mode)"
+"$MILTER" -c "$T/test.conf" -f 2>"$T/second.log"
+rc=$?
+[ $rc -eq 69 ] && grep -q "already listening" "$T/second.log" && kill -0 $pid
+tap_ok $? "a second milter on the same socket refuses to start (rc $rc), the first keeps it"
+
+# --- the miltertest scripts -----------------------------------------------
+for script in classify rewrite tags refusals malformed reload; do
+    miltertest -D socket="unix:$SOCK" -D top="$TOP" -D tmp="$T" -D conf="$T/test.conf" \
+        -D pid="$pid" -s "$TOP/tests/milter/$script.lua" >"$T/$script.out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case "$line" in
+        "ok - "*) tap_ok 0 "$script: ${line#ok - }" ;;
+        "not ok - "*) tap_ok 1 "$script: ${line#not ok - }" ;;
+        *) echo "# $line" ;;
+        esac
+    done <"$T/$script.out"
+    tap_ok $rc "$script.lua ran to its end (miltertest exit $rc)"
+done
+
+# --- what miltertest cannot see: the envelope sender, in the log -----------
+grep -q 'class=alarm account=main from=<root@host.example> sender=<alerts@contoso.example>' "$T/milter.log"
+tap_ok $? "envelope sender rewritten to send_as (log)"
+grep -q 'class=guest account=portal from=<portal@ise.example.com> sender=<portal@contoso.example>' "$T/milter.log"
+tap_ok $? "envelope sender rewritten to the class's send_as (log)"
+grep -q 'from=<bounce-123@mta.example> sender=<portal@contoso.example>' "$T/milter.log"
+tap_ok $? "envelope sender rewritten when only From matched (log)"
+grep -q 'SIGHUP: reloading' "$T/milter.log" && grep -q 'the previous config stays' "$T/milter.log"
+tap_ok $? "reload logged; the bad config refused, the previous one kept"
+
+# --- stop -----------------------------------------------------------------
+kill -0 $pid
+tap_ok $? "still running after every script"
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+wait $pid
+rc=$?
+[ $rc -eq 0 ] && [ ! -e "$SOCK" ]
+tap_ok $? "SIGTERM: clean exit (status $rc), socket removed"
+grep -Eq 'ERROR|AddressSanitizer|runtime error' "$T/milter.log"
+tap_ok $([ $? -ne 0 ]; echo $?) "no sanitizer report in the milter's log"
