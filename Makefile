@@ -133,7 +133,7 @@ VALGRIND = valgrind --error-exitcode=99 --leak-check=full \
 	    --log-file=%q{EXORELAY_SANLOG}/vg.%p
 check-valgrind: deps
 	$(MAKE) all
-	EXORELAY_WRAP='$(VALGRIND)' BUILD=$(BUILD) sh tests/run $(VALGRIND_TESTS)
+	EXORELAY_WRAP='$(VALGRIND)' BUILD=$(BUILD) bash tests/run $(VALGRIND_TESTS)
 
 demo: deps
 	$(MAKE) all

@@ -146,6 +146,33 @@ RP = {
 for k, v in RP.items():
     put("smtp_reply", k, v)
 
+# fuzz_milter_rewrite: byte 0 = flags (1: has Reply-To; 2-6: number of
+# From headers << 1; 8: send_as empty, the field is the mailbox), then
+# NUL-separated: envelope sender, send_as (or mailbox), From values.
+def mr(flags, *fields):
+    return bytes([flags]) + b"\0".join(f.encode() for f in fields)
+
+
+MR = {
+    "cron-display": mr(2, "root@host.example", "Guest Wi-Fi <guest-wifi@contoso.com>",
+                       "Cron Daemon <root@host.example>"),
+    "comment-name": mr(2, "root@host.example", "alerts@contoso.com",
+                       "root@host (Cron Daemon)"),
+    "encoded-word": mr(2, "ise@example.com", "G\u00e4ste WLAN <guest@contoso.com>",
+                       "=?UTF-8?B?w6l0w6k=?= <ise@example.com>"),
+    "null-sender-reply-to": mr(3, "", "alerts@contoso.com", "MAILER-DAEMON@host"),
+    "mailbox-default": mr(8 | 2, "nagios@host", "no-reply@contoso.onmicrosoft.com",
+                          "nagios@host"),
+    "group-two-froms": mr(4, "a@b.example", "x@contoso.com", "Team: a@b.example, c@d;",
+                          "Second <s@e.example>"),
+    "malformed": mr(6, "x@y", "\"Quote\\\" (x)\" <as@contoso.com>",
+                    "\"unterminated <x@y>", "(comment <x@y>", "a, b <x@y"),
+    "folded": mr(2, "X@Y", "x@y", "Very Long\r\n Name <x@y>"),
+    "no-address": mr(2, "a@b", "Display Only", "a@b"),
+}
+for k, v in MR.items():
+    put("milter_rewrite", k, v)
+
 # fuzz_config: a configuration file.
 MIN = b"""[account main]
 tenant = 4f2c1d3e-9a8b-4c7d-b6e5-0a1b2c3d4e5f
