@@ -23,4 +23,8 @@ int cmd_token(struct config *cfg, int argc, char **argv);
 int cmd_status(struct config *cfg, int argc, char **argv);
 int cmd_queue(struct config *cfg, int argc, char **argv);
 
+/* Added by the operations issue. */
+int cmd_credential(struct config *cfg, int argc, char **argv);
+void cmd_test_config_failed(const char *path, int nerrors);
+
 #endif

@@ -12,14 +12,14 @@
 
 #include "cred_expiry.h"
 
-/* cert_thumbprint - SHA-256 of the DER, hex; "" on failure */
-static void cert_thumbprint(X509 *cert, char *buf, size_t size)
+/* cred_thumbprint - digest of the DER, upper-case hex; "" on failure */
+void cred_thumbprint(X509 *cert, const EVP_MD *type, char *buf, size_t size)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
 
     buf[0] = 0;
-    if (X509_digest(cert, EVP_sha256(), md, &len) != 1)
+    if (X509_digest(cert, type, md, &len) != 1)
         return;
     for (unsigned int i = 0; i < len && 2 * i + 3 <= size; i++)
         snprintf(buf + 2 * i, 3, "%02X", md[i]);
@@ -47,7 +47,7 @@ static int cert_expiry(const char *path, struct cred_expiry *ce)
         return 0;
     }
     ce->expires = timegm(&tm);
-    cert_thumbprint(cert, thumb, sizeof(thumb));
+    cred_thumbprint(cert, EVP_sha256(), thumb, sizeof(thumb));
     snprintf(ce->id, sizeof(ce->id), "cert:%s", thumb);
     X509_free(cert);
     return 1;

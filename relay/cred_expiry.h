@@ -19,12 +19,18 @@
  *		"expires in 7 days (2027-06-30)", "expires today
  *		(2027-06-30)", "expired 3 days ago (2027-06-30)": the one
  *		phrase of logs, alarm mail and status
+ *	void cred_thumbprint(cert, md, buf, size)
+ *		upper-case hex digest of the certificate's DER (SHA-1 is what
+ *		the Entra admin center lists as "Thumbprint")
  */
 #ifndef EXORELAY_CRED_EXPIRY_H
 #define EXORELAY_CRED_EXPIRY_H
 
 #include <stddef.h>
 #include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "config.h"
 
@@ -39,5 +45,6 @@ int cred_expiry_get(const struct conf_account *acct, struct cred_expiry *ce);
 long cred_days_left(time_t expires, time_t now);
 char *cred_date(time_t t, char *buf, size_t size);
 char *cred_when(long days, time_t expires, char *buf, size_t size);
+void cred_thumbprint(X509 *cert, const EVP_MD *md, char *buf, size_t size);
 
 #endif

@@ -30,6 +30,7 @@ static const struct command {
     {"token", cmd_token, "token [--account A]         print a valid access token"},
     {"status", cmd_status, "status [--check]            accounts, tokens, expiry, counters"},
     {"queue", cmd_queue, "queue [list|flush|delete ID]  the exorelay-sendmail spool"},
+    {"credential", cmd_credential, "credential new --account A  new key and certificate for A"},
 };
 
 static void usage(FILE *fp)
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
     if (cfg == NULL) {
         fprintf(stderr, "exorelay: %s: %d error%s\n", global_opts.config_path,
                 nerrors, nerrors == 1 ? "" : "s");
+        if (cmd != NULL && cmd->fn == cmd_test)    /* its first step */
+            cmd_test_config_failed(global_opts.config_path, nerrors);
         return EX_CONFIG;
     }
     if (cmd == NULL) {

@@ -12,9 +12,14 @@
  *		Two minutes: at 30 s.
  *	int token_backoff(failures, retry_after, temporary, room)
  *		Seconds to wait after the failures-th failure in a row:
- *		exponential from 5 s (capped at 5 minutes for outages, at one
- *		minute when the admin must act, so a fix made in the Entra
- *		portal is noticed soon), with jitter over the upper half; but
+ *		exponential from 5 s (capped at 5 minutes for outages while a
+ *		token is still being served; at one minute when there is no
+ *		token at all, because mail is waiting and the first request
+ *		after Entra recovers must not be minutes away - measured by
+ *		tests/faults: a 5-minute cap held mail for 6 minutes after a
+ *		2-minute outage; and at one minute when the admin must act, so
+ *		a fix made in the Entra portal is noticed soon), with jitter
+ *		over the upper half; but
  *		at most half the room left (seconds the current token can
  *		still be handed out; 0 = no token), so a refresh that keeps
  *		failing is retried a few times before the token runs out.
@@ -27,6 +32,7 @@
 #define BACKOFF_FIRST        5
 #define BACKOFF_MAX_OUTAGE   300
 #define BACKOFF_MAX_CREDS    60
+#define BACKOFF_MAX_NO_TOKEN 60
 
 /* token_refresh_at - see above */
 time_t token_refresh_at(time_t obtained, time_t expires)
@@ -59,7 +65,8 @@ static int jitter(int n)
 /* token_backoff - see above */
 int token_backoff(int failures, int retry_after, int temporary, long room)
 {
-    int cap = temporary ? BACKOFF_MAX_OUTAGE : BACKOFF_MAX_CREDS;
+    int cap = !temporary ? BACKOFF_MAX_CREDS
+        : room > 0 ? BACKOFF_MAX_OUTAGE : BACKOFF_MAX_NO_TOKEN;
     int delay = BACKOFF_FIRST;
 
     for (int i = 1; i < failures && delay < cap; i++)

@@ -161,11 +161,13 @@ long long upstream_size_limit(const struct upstream *up)
     return 0;
 }
 
+/* upstream_broken - 1 after an I/O error, a timeout or a 421 */
 int upstream_broken(const struct upstream *up)
 {
     return up->broken;
 }
 
+/* upstream_token_expiry - when the token this session used expires */
 time_t upstream_token_expiry(const struct upstream *up)
 {
     return up->token_expiry;

@@ -93,11 +93,18 @@ void diag_tls(struct smtp_reply *r, const struct config *cfg,
                  cfg->server, cfg->port, f->names[0] ? f->names : "other names",
                  f->subject, cfg->server, cfg->port);
         break;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        diag_set(r, 454, "4.7.5", "the TLS certificate of %s port %d is not valid "
+                 "now (%s; certificate %s); nothing was sent: check this host's "
+                 "clock (date -u, NTP), else the server's certificate is at fault",
+                 cfg->server, cfg->port, f->reason, f->subject);
+        break;
     default:
         diag_set(r, 454, "4.7.5", "the TLS certificate of %s port %d could not be "
                  "verified (%s; certificate %s, issued by %s); nothing was sent: if "
                  "a TLS-inspecting proxy or private CA is expected, add its CA "
-                 "certificate to ca_file in [upstream]", cfg->server, cfg->port,
+                 "certificate to ca_file in [upstream] or to the system store", cfg->server, cfg->port,
                  f->reason, f->subject, f->issuer);
         break;
     }
@@ -151,7 +158,7 @@ void diag_token(struct smtp_reply *r, const struct conf_account *acct,
 {
     char    code[32] = "";
 
-    if (td->aadsts)
+    if (td->aadsts && strstr(td->cause, "AADSTS") == NULL)  /* not said yet */
         snprintf(code, sizeof(code), " (AADSTS%ld)", td->aadsts);
     else if (td->http_status)
         snprintf(code, sizeof(code), " (HTTP %d)", td->http_status);
@@ -179,7 +186,7 @@ void diag_auth(struct smtp_reply *r, const struct config *cfg,
     else if (reply->code == 535)
         diag_set(r, 454, "4.7.0", "Exchange refused the token for %s (%s): "
                  "register the app with New-ServicePrincipal using the Enterprise "
-                 "application's Object ID, grant it FullAccess on the mailbox "
+                 "application's Object ID (not the App registration's), grant it FullAccess on the mailbox "
                  "(Add-MailboxPermission) or an RBAC application role, check "
                  "mailbox in [account %s]; changes take up to hours to apply",
                  acct->mailbox, q, acct->name);
@@ -235,5 +242,23 @@ int diag_soften_quota(struct smtp_reply *r, const struct conf_account *acct)
     diag_set(r, 452, "4.2.0", "Exchange's daily recipient quota of %s is used up "
              "(%s); the mail waits and is retried: spread mail over more "
              "mailboxes or wait", acct->mailbox, q);
+    return 1;
+}
+
+/* diag_sendas - Exchange refused the sender: who may send as whom */
+int diag_sendas(struct smtp_reply *r, const struct conf_account *acct,
+                const char *sender, const struct smtp_reply *reply)
+{
+    char    q[40];
+
+    if (strcmp(reply->enhanced, "5.2.252") != 0 && strcmp(reply->enhanced, "5.7.60") != 0
+        && strstr(reply->text, "SendAsDenied") == NULL)
+        return 0;
+    snprintf(q, sizeof(q), "%d %s SendAsDenied", reply->code, reply->enhanced);
+    diag_set(r, reply->code, reply->enhanced, "%s may not send as %s (%s): let the "
+             "exorelay milter rewrite the sender to %s (a [class] with send_as), or "
+             "grant the right: Add-RecipientPermission -Identity %s -Trustee %s "
+             "-AccessRights SendAs", acct->mailbox, sender, q, acct->mailbox, sender,
+             acct->mailbox);
     return 1;
 }

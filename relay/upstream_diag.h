@@ -20,6 +20,15 @@
  *	void diag_unexpected(struct smtp_reply *r, const struct config *cfg,
                      const char *stage, const struct smtp_reply *reply);
 int diag_soften_quota(r, acct)                554 quota -> 452, 1 if done
+ *
+ * Added for "exorelay test --to" (and any caller that explains a refused
+ * message):
+ *	int diag_sendas(r, acct, sender, reply)
+ *		1 when reply is Exchange's SendAs refusal (554 5.2.252
+ *		SendAsDenied, older 554 5.2.0 ...SendAsDeniedException...,
+ *		550 5.7.60): r gets the same code with the cause and the fix
+ *		(the milter's sender rewrite, or Add-RecipientPermission);
+ *		0 otherwise, r untouched.
  */
 #ifndef EXORELAY_UPSTREAM_DIAG_H
 #define EXORELAY_UPSTREAM_DIAG_H
@@ -49,5 +58,7 @@ void diag_io(struct smtp_reply *r, const struct config *cfg, const char *stage,
 void diag_unexpected(struct smtp_reply *r, const struct config *cfg,
                      const char *stage, const struct smtp_reply *reply);
 int diag_soften_quota(struct smtp_reply *r, const struct conf_account *acct);
+int diag_sendas(struct smtp_reply *r, const struct conf_account *acct,
+                const char *sender, const struct smtp_reply *reply);
 
 #endif

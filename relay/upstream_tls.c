@@ -185,3 +185,25 @@ SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *server, long long deadline_
     SSL_set_ex_data(ssl, failure_index, NULL);
     return ssl;
 }
+
+/* tls_describe - protocol, cipher and the server's certificate, one line */
+void tls_describe(SSL *ssl, char *buf, size_t size)
+{
+    X509   *cert = SSL_get1_peer_certificate(ssl);
+    char    subject[256], issuer[256], until[32] = "?";
+    struct tm tm;
+
+    if (cert == NULL) {
+        snprintf(buf, size, "%s %s, no server certificate", SSL_get_version(ssl),
+                 SSL_get_cipher_name(ssl));
+        return;
+    }
+    name_text(X509_get_subject_name(cert), subject, sizeof(subject));
+    name_text(X509_get_issuer_name(cert), issuer, sizeof(issuer));
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
+        strftime(until, sizeof(until), "%Y-%m-%d", &tm);
+    snprintf(buf, size, "%s %s; certificate %s, issued by %s, valid until %s; "
+             "chain and name verified", SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+             subject, issuer, until);
+    X509_free(cert);
+}

@@ -13,6 +13,11 @@
  *		an IP literal checked as an IP address). NULL on failure with
  *		failure filled: which certificate could not be verified and
  *		why, or the handshake error.
+ *
+ * Added for "exorelay test":
+ *	void tls_describe(ssl, buf, size)
+ *		The verified session in one line: protocol, cipher, the
+ *		server certificate's subject, issuer and expiry.
  */
 #ifndef EXORELAY_UPSTREAM_TLS_H
 #define EXORELAY_UPSTREAM_TLS_H
@@ -34,5 +39,6 @@ struct tls_failure {
 SSL_CTX *tls_client_ctx(const char *ca_file, char *err, size_t errlen);
 SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *server, long long deadline_ms,
                    struct tls_failure *failure);
+void tls_describe(SSL *ssl, char *buf, size_t size);
 
 #endif

@@ -13,6 +13,8 @@ import re
 import sys
 import time
 import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -357,6 +359,28 @@ def check_mailbox_limits(env, tok):
     s.close()
 
 
+def check_slow_token(env):
+    app = env.app("main")
+    fields = {"grant_type": "client_credentials", "client_id": app["client_id"],
+              "client_secret": app["secrets"][0]["value"],
+              "scope": "https://outlook.office365.com/.default"}
+    ctl(env, "POST", "/faults", {"clear": True, "token_delay_ms": 1200})
+    req = urllib.request.Request("%s/%s/oauth2/v2.0/token" % (env.authority, app["tenant"]),
+                                 urllib.parse.urlencode(fields).encode())
+    try:
+        urllib.request.urlopen(req, context=env.tls(), timeout=0.3)
+        gave_up = False
+    except OSError:
+        gave_up = True
+    ctl(env, "POST", "/faults", {"token_delay_ms": None,
+                                 "token_error": {"row": "transient", "count": 1}})
+    time.sleep(1.2)                 # the abandoned request finishes meanwhile
+    st, body, _ = post_token(env, app["tenant"], fields)
+    ok(gave_up and st == 503 and body.get("error_codes") == [90033],
+       "a fault set while a slow request sleeps is left for the next request", st)
+    ctl(env, "DELETE", "/faults")
+
+
 def check_idle(env, tok):
     ctl(env, "POST", "/scenario", {"smtp": {"idle_timeout": 1.0}, "tenants": [
         {"id": "6714cd82-bac5-41be-94b0-9e4101ad0e72", "smtp_auth_disabled": False}]})
@@ -448,6 +472,7 @@ def main():
     check_control(env, tok)
     check_idle(env, tok)
     check_mailbox_limits(env, tok)
+    check_slow_token(env)
     print("1..%d" % N)
 
 

@@ -52,10 +52,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode("utf-8", "replace")
         st.count("token_requests")
+        # A request's fate is decided when it arrives: a fault set while a
+        # slow request sleeps is left for the requests that come after.
+        fault = st.pick("token_error")
         delay = st.fault("token_delay_ms")
         if delay:
             time.sleep(float(delay) / 1000)
-        fault = st.pick("token_error")
         if fault is not None:
             return self._fault(fault)
         try:
@@ -160,13 +162,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    json.dumps(obj).encode(), {"Cache-Control": "no-store, no-cache"})
 
     def _send(self, status, ctype, data, extra=None):
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:             # the client gave up (slow endpoint)
+            self.close_connection = True
 
 
 def _expired(date):

@@ -33,7 +33,7 @@ int main(void)
     for (int f = 1; f <= 12; f++) {
         int lo = 1 << 30, hi = 0;
         for (int k = 0; k < 200; k++) {
-            int d = token_backoff(f, 0, 1, 0);
+            int d = token_backoff(f, 0, 1, 100000);
             lo = d < lo ? d : lo;
             hi = d > hi ? d : hi;
         }
@@ -50,6 +50,12 @@ int main(void)
     ok(ok_bounds, "outage backoff stays within 2..300 s");
     ok(ok_growth, "backoff grows with each failure");
     ok(token_backoff(20, 0, 0, 0) <= 60, "credential errors back off at most a minute");
+    int worst = 0;
+    for (int k = 0; k < 200; k++) {
+        int d = token_backoff(20, 0, 1, 0);
+        worst = d > worst ? d : worst;
+    }
+    ok(worst <= 60 && worst >= 30, "no token at all: an outage backs off at most a minute (%d)", worst);
     is_int(token_backoff(1, 120, 1, 0), 120, "Retry-After is honoured");
     is_int(token_backoff(1, 120, 1, 30), 120, "Retry-After wins even when the token runs short");
     ok(token_backoff(30, 1, 1, 0) > 1, "a small Retry-After does not shorten the backoff");

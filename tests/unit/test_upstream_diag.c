@@ -79,6 +79,13 @@ int main(void)
           "server in [upstream]");
 
     memset(&f, 0, sizeof(f));
+    f.verify_error = X509_V_ERR_CERT_HAS_EXPIRED;
+    strcpy(f.reason, "certificate has expired");
+    strcpy(f.subject, "CN=smtp.office365.com");
+    diag_tls(&r, &cfg, &f);
+    check(&r, "expired", 454, "certificate has expired", "clock", NULL);
+
+    memset(&f, 0, sizeof(f));
     strcpy(f.reason, "wrong version number");
     diag_tls(&r, &cfg, &f);
     check(&r, "handshake", 454, "wrong version number", "STARTTLS", NULL);
