@@ -7,6 +7,8 @@
  *	flush		deliver everything now, ignoring retry times
  *	delete ID	remove a message (queued, waiting in maildrop, or in
  *			failed/) and its state
+ *	deliver ID	one delivery attempt at one message now (what
+ *			exorelay-sendmail runs when no daemon does)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,6 +85,13 @@ int cmd_queue(struct config *cfg, int argc, char **argv)
         return queue_flush(cfg, stdout);
     if (strcmp(what, "delete") == 0 && argc == 3)
         return queue_delete(cfg, argv[2]);
-    fprintf(stderr, "usage: exorelay queue [list | flush | delete ID]\n");
+    if (strcmp(what, "deliver") == 0 && argc == 3) {
+        if (!spool_id_ok(argv[2])) {
+            fprintf(stderr, "exorelay: queue deliver: '%s' is not a queue ID\n", argv[2]);
+            return EX_USAGE;
+        }
+        return queue_deliver_id(cfg, argv[2], stdout);
+    }
+    fprintf(stderr, "usage: exorelay queue [list | flush | delete ID | deliver ID]\n");
     return EX_USAGE;
 }

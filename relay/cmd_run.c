@@ -40,6 +40,7 @@
 #include "log.h"
 #include "ops.h"
 #include "privs.h"
+#include "queue_runner.h"
 #include "smtpd.h"
 #include "token.h"
 
@@ -100,15 +101,33 @@ static int daemonize(void)
     return 0;
 }
 
-/* start_queue_runner - the spool of exorelay-sendmail is delivered from
- * here. XXX hook: relay/queue_runner.h (branch sendmail) provides the
- * runner; call it here with smtpd_server_pools(srv) so the spool shares
- * the per-mailbox connection limit with SMTP clients. */
+/* --- queue runner hook (branch sendmail, relay/queue_runner.h) ---------
+ * The spool of exorelay-sendmail is delivered from here, through
+ * smtpd_server_pools(srv) so that it shares the per-mailbox connection
+ * limit with SMTP clients. The runner holds a reference on the generation
+ * whose config and pools it uses, and is restarted on a reload. */
+static struct smtpd_server *runner_srv;
+
+/* start_queue_runner - deliver the spool with this generation */
 static void start_queue_runner(struct smtpd_server *srv, struct token_engine *te)
 {
-    (void) srv;
-    (void) te;
+    if (queue_runner_start(smtpd_server_config(srv), smtpd_server_pools(srv), te) < 0) {
+        msg_warn("run: the exorelay-sendmail queue is not delivered (see above)");
+        return;
+    }
+    smtpd_server_hold(srv);
+    runner_srv = srv;
 }
+
+/* stop_queue_runner - deliveries in progress finish first */
+static void stop_queue_runner(void)
+{
+    queue_runner_stop();
+    if (runner_srv != NULL)
+        smtpd_server_drop(runner_srv);
+    runner_srv = NULL;
+}
+/* --- end of the queue runner hook --- */
 
 /* reload - SIGHUP: a new generation for new clients */
 static struct smtpd_server *reload(struct smtpd_server *srv, struct token_engine *te,
@@ -142,6 +161,8 @@ static struct smtpd_server *reload(struct smtpd_server *srv, struct token_engine
     log_set_level(cfg->log_level);
     msg_notice("reloaded %s (listen, user and socket_* take effect on restart)",
                global_opts.config_path);
+    stop_queue_runner();                /* queue runner hook: new generation */
+    start_queue_runner(fresh, te);
     smtpd_server_drop(srv);
     ops_reload(fresh);                  /* operations: status, alarms */
     return fresh;
@@ -233,6 +254,7 @@ int cmd_run(struct config *cfg, int argc, char **argv)
 
     srv = serve(l, srv, te, stop_pipe[0]);
     ops_stop();
+    stop_queue_runner();                /* queue runner hook */
 
     msg_notice("shutting down: %d session%s to finish", listener_clients(l),
                listener_clients(l) == 1 ? "" : "s");

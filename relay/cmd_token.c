@@ -50,6 +50,7 @@ static void print_diag(const char *account, const struct token_diag *diag)
         fprintf(stderr, "exorelay token: detail: %s\n", diag->detail);
 }
 
+/* cmd_token - exorelay token [--account A] */
 int cmd_token(struct config *cfg, int argc, char **argv)
 {
     const char *name = NULL;

@@ -63,7 +63,7 @@ static void human_part(FILE *fp, const struct dsn_info *in)
               "be delivered to one or more recipients. It is attached below.\n\n",
               fp);
     for (size_t i = 0; i < in->nrcpt; i++) {
-        char diag[1024];
+        char diag[900];
         one_line(in->rcpt[i].diag ? in->rcpt[i].diag : "", diag, sizeof(diag));
         fprintf(fp, "<%s>: %s\n", in->rcpt[i].addr, diag[0] ? diag : in->rcpt[i].status);
     }
@@ -87,7 +87,7 @@ static void status_part(FILE *fp, const struct dsn_info *in)
         if (in->remote_mta)
             fprintf(fp, "Remote-MTA: dns; %s\n", in->remote_mta);
         if (in->rcpt[i].diag) {
-            char diag[1024];
+            char diag[900];
             one_line(in->rcpt[i].diag, diag, sizeof(diag));
             fprintf(fp, "Diagnostic-Code: smtp; %s\n", diag);
         }

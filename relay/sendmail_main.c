@@ -41,17 +41,6 @@ static void usage(FILE *fp)
             "See exorelay-sendmail(8).\n", progname, progname, progname, progname);
 }
 
-/* drop_group - give up the setgid group for good */
-static void drop_group(void)
-{
-    gid_t g = getgid();
-
-    if (getegid() != g && setresgid(g, g, g) < 0) {
-        fprintf(stderr, "%s: cannot drop group privileges: %s\n", progname, strerror(errno));
-        exit(EX_OSERR);
-    }
-}
-
 /* admin_owned - the file and all directories above it belong to root and
  * nobody else may change them (a sticky directory like /tmp is fine) */
 static int admin_owned(const char *path)
@@ -84,7 +73,7 @@ static struct config *load_config(const struct sendmail_opts *o)
     struct config *cfg;
 
     if (getuid() != 0 && (o->config || (env && *env)) && !admin_owned(path))
-        drop_group();
+        sendmail_drop_group();
     config_skip_file_checks(1);
     cfg = config_load(path, stderr, &nerrors);
     if (cfg == NULL)

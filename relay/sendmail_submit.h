@@ -32,5 +32,6 @@ int sendmail_addr_ok(const char *addr);
 /* after the message is safe: wake the daemon or deliver inline */
 void sendmail_after_submit(const struct config *cfg, const char *id, int fd, int verbose);
 int sendmail_run_queue(const struct config *cfg, int verbose);
+void sendmail_drop_group(void);
 
 #endif

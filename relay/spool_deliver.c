@@ -38,6 +38,7 @@ struct attempt {
     size_t  ntodo;
     struct dsn_rcpt *failed;    /* refused for good this time */
     char  **diag;               /* their reply texts (owned) */
+    char  (*status)[16];        /* their enhanced status codes */
     size_t  nfailed;
     char  **sent;               /* accepted (borrowed) */
     size_t  nsent;
@@ -94,6 +95,7 @@ static void pending(const struct spool_env *env, struct attempt *at)
     at->sent = calloc(env->nrcpt + 1, sizeof(char *));
     at->failed = calloc(env->nrcpt + 1, sizeof(*at->failed));
     at->diag = calloc(env->nrcpt + 1, sizeof(char *));
+    at->status = calloc(env->nrcpt + 1, sizeof(*at->status));
     for (size_t i = 0; at->todo && i < env->nrcpt; i++)
         if (!spool_rcpt_done(env, env->rcpt[i]))
             at->todo[at->ntodo++] = env->rcpt[i];
@@ -106,43 +108,52 @@ static void add_failure(struct attempt *at, const char *addr, const char *status
     struct dsn_rcpt *f = &at->failed[at->nfailed];
 
     at->diag[at->nfailed] = strdup(diag);
+    snprintf(at->status[at->nfailed], sizeof(at->status[0]), "%s", status);
     f->addr = addr;
-    f->status = status;
+    f->status = at->status[at->nfailed];
     f->diag = at->diag[at->nfailed];
     at->nfailed++;
 }
 
-/* status_of - the enhanced code of a reply, or one made from its class */
-static const char *status_of(const struct smtp_reply *r, int code)
+/* status_of - the enhanced code at the start of text, else one made from
+ * the reply code's class */
+static void status_of(const char *text, int code, char *buf, size_t size)
 {
-    if (r && r->enhanced[0])
-        return r->enhanced;
-    return code >= 500 ? "5.0.0" : code >= 400 ? "4.0.0" : "2.0.0";
+    int a, b, c, n = 0;
+
+    if (sscanf(text, "%d.%d.%d%n", &a, &b, &c, &n) == 3 && n > 0 && a == code / 100)
+        snprintf(buf, size, "%d.%d.%d", a, b, c);
+    else
+        snprintf(buf, size, "%d.0.0", code / 100);
 }
 
 /* classify - sort each recipient into sent, deferred or failed */
 static void classify(int rc, const struct deliver_result *res, struct attempt *at)
 {
-    char final[1024];
+    char final[1024], diag[1200], status[16];
 
     reply_line(&res->final, final, sizeof(final));
     for (size_t i = 0; i < at->ntodo; i++) {
         int code = res->rcpt_code ? res->rcpt_code[i] : 0;
-        const char *text = res->rcpt_text && res->rcpt_text[i] ? res->rcpt_text[i] : final;
-        if (code < 400) {               /* accepted at RCPT (or unknown) */
-            if (rc == 0) {
-                at->sent[at->nsent++] = at->todo[i];
-                continue;
-            }
-            code = res->permanent ? (res->final.code >= 500 ? res->final.code : 554) : 451;
-            text = final;
+        const char *text = res->rcpt_text && res->rcpt_text[i] ? res->rcpt_text[i] : "";
+        if (code >= 400) {
+            snprintf(diag, sizeof(diag), "%d %.1100s", code, text);
+        } else if (rc == 0) {           /* accepted, and the message too */
+            at->sent[at->nsent++] = at->todo[i];
+            continue;
+        } else {                        /* the transaction failed as a whole */
+            code = res->final.code >= 400 ? res->final.code : 451;
+            if (res->permanent && code < 500)
+                code = 554;
+            snprintf(diag, sizeof(diag), "%s", final);
+            text = res->final.enhanced;
         }
         if (code >= 500) {
-            add_failure(at, at->todo[i], status_of(code == res->final.code ? &res->final
-                                                   : NULL, code), text);
+            status_of(text, code, status, sizeof(status));
+            add_failure(at, at->todo[i], status, diag);
         } else {
             at->ndeferred++;
-            snprintf(at->temp_error, sizeof(at->temp_error), "%s", text);
+            snprintf(at->temp_error, sizeof(at->temp_error), "%.1000s", diag);
         }
     }
 }
@@ -279,6 +290,9 @@ static void attempt(const struct spool_ctx *ctx, const char *sub, struct spool_e
         smtp_reply_set(&res.final, 451, "4.3.5", "no [account] in the configuration");
     else if (at.ntodo > 0)
         rc = deliver_message(ctx->pools, acct, env->sender, at.todo, at.ntodo, fd, &res);
+    if (rc < 0 && res.final.code == 0)  /* no reply at all: say so, as a 4xx */
+        smtp_reply_set(&res.final, 451, "4.4.0", "upstream failed without a reply "
+                       "(see the exorelay log)");
     env->attempts++;
     env->last_attempt = now;
     if (env->first_attempt == 0)
@@ -299,6 +313,7 @@ static void attempt(const struct spool_ctx *ctx, const char *sub, struct spool_e
     for (size_t i = 0; i < at.nfailed; i++)
         free(at.diag[i]);
     free(at.diag);
+    free(at.status);
     free(at.failed);
     free(at.sent);
     free(at.todo);

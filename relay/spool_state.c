@@ -156,9 +156,12 @@ int spool_daemon_running(const char *spool_dir, long *pid)
         return 0;
     /* A read lock is not the daemon's (it takes a write lock): ignore it. */
     if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_WRLCK) {
+        char buf[32] = {0};
         running = 1;
+        /* the daemon's lock is an OFD lock, which has no pid: read it */
         if (pid)
-            *pid = (long) fl.l_pid;
+            *pid = fl.l_pid > 0 ? (long) fl.l_pid
+                 : pread(fd, buf, sizeof(buf) - 1, 0) > 0 ? atol(buf) : 0;
     }
     close(fd);
     return running;

@@ -128,7 +128,8 @@ int spool_write_file(const char *dir, struct spool_env *env, const char *msg,
     return EX_OK;
 }
 
-/* spool_submit - a new message into spool_dir/maildrop (mode 0604: see spool.h) */
+/* spool_submit - a new message into spool_dir/maildrop (mode 0604: see
+ * spool.h); creates the spool layout when it does not exist yet */
 int spool_submit(const char *spool_dir, struct spool_env *env, const char *msg,
                  size_t len, int *fd_out, char *err, size_t errlen)
 {
@@ -137,6 +138,13 @@ int spool_submit(const char *spool_dir, struct spool_env *env, const char *msg,
     if (spool_path(dir, sizeof(dir), spool_dir, SPOOL_MAILDROP, NULL, NULL) < 0) {
         snprintf(err, errlen, "spool_dir too long");
         return EX_CANTCREAT;
+    }
+    if (access(dir, F_OK) < 0 && errno == ENOENT) {
+        /* First use on a host where no daemon ever ran (a container that
+         * only sends): make the layout. An ordinary user cannot, and gets
+         * the error below. */
+        char why[512];
+        spool_make_dirs(spool_dir, why, sizeof(why));
     }
     return spool_write_file(dir, env, msg, len, 0604, fd_out, err, errlen);
 }

@@ -142,6 +142,7 @@ struct token_engine *token_engine_new(const struct config *cfg)
     return te;
 }
 
+/* token_engine_free - stop the refresher, wipe and free every token */
 void token_engine_free(struct token_engine *te)
 {
     if (te == NULL)
@@ -297,6 +298,7 @@ void token_engine_reload(struct token_engine *te, const struct config *cfg)
     pthread_mutex_unlock(&te->mu);
 }
 
+/* token_engine_stats - a copy of the counters */
 void token_engine_stats(struct token_engine *te, struct token_stats *stats)
 {
     pthread_mutex_lock(&te->mu);
@@ -333,6 +335,7 @@ int token_peek(const struct config *cfg, const struct conf_account *acct,
     return found;
 }
 
+/* token_diag_exit - 75 for "later", 77 for "the admin must act" */
 int token_diag_exit(const struct token_diag *diag)
 {
     return diag->temporary ? EX_TEMPFAIL : EX_NOPERM;

@@ -135,6 +135,7 @@ int token_cred_load(const struct token_params *p, struct token_cred *cred,
     return -1;
 }
 
+/* token_cred_free - wipe the secret, free the key and certificate */
 void token_cred_free(struct token_cred *cred)
 {
     secret_free(cred->secret);

@@ -67,6 +67,7 @@ static void http_init_once(void)
         && strncmp(v->ssl_version, "OpenSSL", 7) == 0;
 }
 
+/* token_http_global_init - see above */
 void token_http_global_init(void)
 {
     pthread_once(&http_once, http_init_once);

@@ -93,6 +93,7 @@ struct token_params *token_params_dup(const struct token_params *p)
     return d;
 }
 
+/* token_params_free - free p and its strings */
 void token_params_free(struct token_params *p)
 {
     if (p == NULL)

@@ -22,13 +22,23 @@ _count_lines() {
     echo "${_c:-0}"
 }
 
+# _relay_ready CONF - does the first listen address of CONF answer?
+_relay_ready() {
+    _l=$(sed -n 's/^listen *= *//p' "$1" | head -1 | cut -d, -f1 | tr -d ' ')
+    case "$_l" in
+    unix:*) [ -S "${_l#unix:}" ] ;;
+    *) "$PYTHON" -c 'import socket, sys
+h, _, p = sys.argv[1].rpartition(":")
+socket.create_connection((h.strip("[]"), int(p)), timeout=1).close()' "$_l" 2>/dev/null ;;
+    esac
+}
+
 relay_start() {
-    _n0=$(_count_lines serving "$RELAY_LOG")
     "$BIN/exorelay" -c "$1" run -f 2>>"$RELAY_LOG" &
     RELAY_PID=$!
     cleanup_add "kill $RELAY_PID 2>/dev/null"
     _i=0
-    while [ "$(_count_lines serving "$RELAY_LOG")" -le "$_n0" ]; do
+    until _relay_ready "$1"; do
         if ! kill -0 "$RELAY_PID" 2>/dev/null || [ $_i -ge 100 ]; then
             echo "# relay_start: exorelay did not start:" >&2
             tail -n 20 "$RELAY_LOG" | sed 's/^/#   /' >&2

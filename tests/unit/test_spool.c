@@ -163,11 +163,17 @@ static void test_submit(void)
     spool_env_free(&env);
 
     char bad[600];
-    snprintf(bad, sizeof(bad), "%s/nonexistent", spool);
+    snprintf(bad, sizeof(bad), "%s/no/such/dir", spool);
     sample_env(&env);
     is_int(spool_submit(bad, &env, msg, strlen(msg), NULL, err, sizeof(err)), EX_CANTCREAT,
-           "a missing spool is EX_CANTCREAT");
-    ok(strstr(err, "nonexistent") != NULL, "and the error names the path: %s", err);
+           "an impossible spool is EX_CANTCREAT");
+    ok(strstr(err, "no/such/dir") != NULL, "and the error names the path: %s", err);
+    spool_env_free(&env);
+
+    snprintf(bad, sizeof(bad), "%s/fresh", spool);
+    sample_env(&env);
+    is_int(spool_submit(bad, &env, msg, strlen(msg), NULL, err, sizeof(err)), EX_OK,
+           "a spool that does not exist yet is created on first use");
     spool_env_free(&env);
 }
 
