@@ -286,6 +286,14 @@ DCONF="$TESTS_TMP/refused.conf" deliver refused "$M/small.eml"
 has refused 0 "final=451 4.4.1" && has refused 0 "refused the connection"
 tap_ok $? "nothing listening: 451 4.4.1 saying so" || show refused
 
+# a server that goes silent: command_timeout, then a 4xx saying so
+sed "s/^\[upstream\]/[upstream]\ncommand_timeout = 1/" "$CONF" >"$TESTS_TMP/slow.conf"
+fault '"smtp_delay_ms": 1500'
+DCONF="$TESTS_TMP/slow.conf" deliver slow "$M/small.eml"
+has slow 0 "final=451 4.4.2" && has slow 0 "within 1 s"
+tap_ok $? "silent server: 451 4.4.2 after command_timeout (1 s)" || show slow
+fault '"x": null'
+
 # --- 7. never a token in any output ---------------------------------------
 "$PYTHON" - "$TESTS_TMP" <<'PY'
 import glob, json, sys

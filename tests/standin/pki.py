@@ -50,7 +50,7 @@ def _key_pem(key):
                              serialization.NoEncryption())
 
 
-def _leaf(ca_key, ca_cert, names, ips):
+def _leaf(ca_key, ca_cert, names, ips, days=30):
     key = ec.generate_private_key(ec.SECP256R1())
     sans = [x509.DNSName(n) for n in names] + \
            [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
@@ -61,12 +61,12 @@ def _leaf(ca_key, ca_cert, names, ips):
          .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
          .add_extension(x509.ExtendedKeyUsage(
              [ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
-    cert = _validity(b).sign(ca_key, hashes.SHA256())
+    cert = _validity(b, days).sign(ca_key, hashes.SHA256())
     return key, cert
 
 
-def make_pki(d):
-    """make_pki - fresh CA and server certificates in directory d."""
+def make_pki(d, days=30):
+    """make_pki - fresh CA and server certificates (valid days) in directory d."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
     b = (x509.CertificateBuilder().subject_name(_name("exorelay stand-in CA"))
          .issuer_name(_name("exorelay stand-in CA"))
@@ -75,12 +75,12 @@ def make_pki(d):
          .add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
          .add_extension(x509.KeyUsage(False, False, False, False, False,
                                       True, True, False, False), True))
-    ca_cert = _validity(b, 60).sign(ca_key, hashes.SHA256())
+    ca_cert = _validity(b, days + 30).sign(ca_key, hashes.SHA256())
     paths = {"ca": os.path.join(d, "ca.pem")}
     _write(paths["ca"], ca_cert.public_bytes(serialization.Encoding.PEM))
     for tag, names, ips in (("server", ["localhost"], ["127.0.0.1", "::1"]),
                             ("wrongname", ["wrong.example.net"], [])):
-        key, cert = _leaf(ca_key, ca_cert, names, ips)
+        key, cert = _leaf(ca_key, ca_cert, names, ips, days)
         paths[tag] = os.path.join(d, tag + ".pem")
         paths[tag + "_key"] = os.path.join(d, tag + ".key")
         _write(paths[tag], cert.public_bytes(serialization.Encoding.PEM))

@@ -59,6 +59,8 @@ def parse_args(argv):
     p.add_argument("--record", choices=("full", "meta", "none"), default="full")
     p.add_argument("--msgdir", help="where to record messages (default DIR/messages)")
     p.add_argument("--faults", help="initial fault table (JSON object)")
+    p.add_argument("--cert-days", type=int, default=30,
+                   help="lifetime of the server certificates (days; the CA lives 30 more)")
     p.add_argument("--restart", action="store_true",
                    help="same ports and CA as the previous run in DIR")
     return p.parse_args(argv)
@@ -107,7 +109,7 @@ def serve(args):
     if args.restart and os.path.exists(os.path.join(d, "ready.json")):
         ports, paths = previous_run(d)
     else:
-        ports, paths = {}, pki.make_pki(d)
+        ports, paths = {}, pki.make_pki(d, args.cert_days)
     for name in ("ready.json", "ready.env"):
         if os.path.exists(os.path.join(d, name)):
             os.unlink(os.path.join(d, name))
