@@ -112,10 +112,11 @@ ok "the submitting uid it logs is the file owner's" \
 wait_for grep -q "^attempts [1-9]" "$SPOOL/state/$ID"
 as_user2 "$SM" -C "$CONF" -bp >"$TESTS_TMP/mailq" 2>&1
 tap_ok $? "another user's mailq works (setgid, state/ is group-readable)"
+sed "s/^/# /" "$TESTS_TMP/mailq"
 ok "it shows the ID, sender and recipient" sh -c "grep -q '^$ID .*no-reply@' '$TESTS_TMP/mailq' &&
     grep -q ' victim@example.com\$' '$TESTS_TMP/mailq'"
-ok "and why it waits (upstream refused the connection)" \
-    grep -q "(451 4.4.1 .*refused the connection" "$TESTS_TMP/mailq"
+ok "and why it waits (nothing listens where the config points)" \
+    grep -q "(4[0-9][0-9] 4\.[0-9.]* .*\(refused the connection\|connect\)" "$TESTS_TMP/mailq"
 ok "but never the message" sh -c "! grep -q 'private body text' '$TESTS_TMP/mailq'"
 as_user2_in_group cat "$SPOOL/queue/$ID" >/dev/null 2>&1
 ok "queue/ is closed even to the drop group" test $? != 0
