@@ -10,8 +10,9 @@
  *		file. -1 when there is no state_dir or the name is too long.
  *	int token_cache_lock(path)
  *		flock() on "path.lock" (created 0600, never removed, so every
- *		process locks the same inode). Blocks. The fd, or -1 (state
- *		directory missing and not creatable, not ours...).
+ *		process locks the same inode). Waits at most 45 s (a request
+ *		takes at most 30). The fd, or -1 (state directory missing and
+ *		not creatable, not ours, lock not had in time).
  *	void token_cache_unlock(fd)
  *	int token_cache_read(path, params, credential, &state)
  *		1 and the state when the file is ours: same tenant, client
@@ -36,6 +37,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -46,6 +48,7 @@
 #include "token_int.h"
 
 #define STATE_VERSION   1
+#define LOCK_WAIT_MAX   (TOKEN_TOTAL_TIMEOUT + 15)
 
 /* name_part - the account name, reduced to file-name-safe characters */
 static void name_part(const char *name, char *buf, size_t len)
@@ -109,6 +112,24 @@ static void make_state_dir(const char *path)
         msg_info("token: created state directory %s", dir);
 }
 
+/* lock_bounded - flock, but give up after LOCK_WAIT_MAX seconds: a holder
+ * that hangs (stopped, stuck on a dead NFS server) must not stop token
+ * refreshes for good. The holder's own request ends within 30 s. */
+static int lock_bounded(int fd)
+{
+    struct timespec pause = {0, 2 * 1000 * 1000};       /* 2 ms, doubling */
+    time_t give_up = time(NULL) + LOCK_WAIT_MAX;
+
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if ((errno != EWOULDBLOCK && errno != EINTR) || time(NULL) >= give_up)
+            return -1;
+        nanosleep(&pause, NULL);
+        if (pause.tv_nsec < 100 * 1000 * 1000)
+            pause.tv_nsec *= 2;
+    }
+    return 0;
+}
+
 /* token_cache_lock - see above */
 int token_cache_lock(const char *path)
 {
@@ -127,12 +148,11 @@ int token_cache_lock(const char *path)
         return -1;
     }
     give_to_dir_owner(fd, lock);
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            msg_warn("token: cannot lock %s: %m", lock);
-            close(fd);
-            return -1;
-        }
+    if (lock_bounded(fd) < 0) {
+        msg_warn("token: cannot lock %s within %d s (%m); going on without "
+                 "sharing this fetch", lock, LOCK_WAIT_MAX);
+        close(fd);
+        return -1;
     }
     return fd;
 }

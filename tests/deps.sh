@@ -6,7 +6,23 @@ set -e
 PKGS="gcc make pkg-config libmilter-dev libcurl4-openssl-dev libjansson-dev
 libssl-dev openssl ca-certificates curl postfix miltertest faketime
 python3 python3-cryptography valgrind groff-base man-db libfaketime
-iproute2 procps psmisc"
+iproute2 procps psmisc time"
+# Sendmail (for t_milter_sendmail.sh) conflicts with postfix as a package:
+# only its .debs are fetched (apt-get download), into a cache that the test
+# unpacks into a private directory (tests/lib/sendmail.sh).
+SM_CACHE=${EXORELAY_TEST_CACHE:-/var/cache/exorelay-tests}
+SM_DEBS="sendmail-bin sendmail-cf m4 libwrap0"
+fetch_sendmail_debs() {
+    [ "$(id -u)" = 0 ] || return 0
+    for p in $SM_DEBS; do
+        ls "$SM_CACHE/${p}_"*.deb >/dev/null 2>&1 && continue
+        mkdir -p "$SM_CACHE"
+        (cd "$SM_CACHE" && apt-get download -qq "$p" >/dev/null 2>&1) ||
+            echo "deps: could not download $p into $SM_CACHE (the Sendmail test will skip)" >&2
+    done
+}
+fetch_sendmail_debs
+
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

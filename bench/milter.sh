@@ -1,0 +1,104 @@
+#!/bin/sh
+# milter.sh - what exorelay-milter costs Postfix, measured in one run.
+#
+# One private Postfix (tests/lib/postfix.sh) relays to smtp-sink; smtp-source
+# submits N messages of 2,000 bytes over SMTP (4 sessions, a new connection
+# per message, as local programs do), all of them classified and rewritten
+# by the milter (Subject "[Alarm] ..." from root@...). A run lasts from the
+# first connection until Postfix's queue is empty again. Runs alternate
+# without and with the milter (smtpd_milters on a unix socket), ROUNDS times
+# each; the median rates and their ratio are printed (target >= 0.95).
+#
+# usage: sh bench/milter.sh [MESSAGES] [ROUNDS]      (BUILD=build by default)
+: "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${BUILD:=$TOP/build}"
+case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
+export TOP BUILD
+. "$TOP/tests/lib/common.sh"
+. "$TOP/tests/lib/postfix.sh"
+N=${1:-500}
+ROUNDS=${2:-3}
+[ -x "$BIN/exorelay-milter" ] || { echo "build first: make all" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "bench/milter.sh: a private Postfix needs root" >&2; exit 1; }
+command -v smtp-source >/dev/null || { echo "smtp-source missing: make deps" >&2; exit 1; }
+chmod 0755 "$TESTS_TMP"
+
+T=$TESTS_TMP
+SINK_PORT=$(free_port)
+smtp-sink -u nobody "127.0.0.1:$SINK_PORT" 100 &
+cleanup_add "kill $! 2>/dev/null"
+PF=$T/pf
+pf_setup "$PF" "[127.0.0.1]:$SINK_PORT"
+pf_conf "$PF" "milter_default_action = tempfail" "smtpd_milters =" \
+    "default_process_limit = 100" "smtpd_client_connection_rate_limit = 0"
+HOST=$(postconf -c "$PF/etc" -h myhostname)
+
+printf 'not-a-real-secret\n' >"$T/main.secret" && chmod 600 "$T/main.secret"
+cat >"$T/exorelay.conf" <<EOF
+[relay]
+user =
+state_dir = $T
+spool_dir = $T
+[account main]
+tenant = contoso.example
+client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b
+client_secret_file = $T/main.secret
+mailbox = no-reply@contoso.example
+[milter]
+socket = unix:$PF/queue/exorelay/milter.sock
+local_domains = $HOST, localhost
+[class alarm]
+match_from = root@*
+match_subject = ^\[Alarm\]
+send_as = Alarms <alerts@contoso.example>
+EOF
+"$BIN/exorelay-milter" -c "$T/exorelay.conf" -f 2>"$T/milter.log" &
+MPID=$!
+cleanup_add "kill $MPID 2>/dev/null"
+wait_for test -S "$PF/queue/exorelay/milter.sock" || { echo "the milter did not start" >&2; exit 1; }
+pf_start "$PF" || exit 1
+
+# now_ms - wall clock in milliseconds
+now_ms() { date +%s%3N; }
+
+# one_run - submit N messages, wait for an empty queue; prints msg/s
+one_run() {
+    _t0=$(now_ms)
+    smtp-source -s 4 -m "$N" -l 2000 -f "root@$HOST" -t ops@example.com \
+        -S "[Alarm] bench" "127.0.0.1:$PF_PORT" || return 1
+    pf_wait_queue "$PF" 0 300 || return 1
+    _t1=$(now_ms)
+    "$PYTHON" -c "print('%.1f' % ($N * 1000.0 / max(1, $_t1 - $_t0)))"
+}
+
+# set_milter on|off - smtpd_milters, then wait until the reload took
+set_milter() {
+    if [ "$1" = on ]; then
+        pf_conf "$PF" "smtpd_milters = unix:exorelay/milter.sock"
+    else
+        pf_conf "$PF" "smtpd_milters ="
+    fi
+    postfix -c "$PF/etc" reload >/dev/null 2>&1
+    sleep 1
+}
+
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+echo "exorelay-milter bench: $N messages x $ROUNDS rounds, Postfix -> smtp-sink, 4 sessions"
+without=""; with=""
+tagged0=$(grep -c 'class=alarm' "$T/milter.log")
+for r in $(seq 1 "$ROUNDS"); do
+    set_milter off
+    a=$(one_run) || { echo "run failed (without milter)" >&2; exit 1; }
+    set_milter on
+    b=$(one_run) || { echo "run failed (with milter)" >&2; exit 1; }
+    echo "round $r: without milter $a msg/s, with milter $b msg/s"
+    without="$without $a"; with="$with $b"
+done
+tagged=$(( $(grep -c 'class=alarm' "$T/milter.log") - tagged0 ))
+mw=$(echo "$without" | median)
+mm=$(echo "$with" | median)
+echo "classified by the milter: $tagged of $((N * ROUNDS)) messages"
+echo "median: without milter $mw msg/s, with milter $mm msg/s"
+"$PYTHON" -c "r = $mm / $mw; print('ratio with/without: %.3f (target >= 0.95) %s' % (r, 'ok' if r >= 0.95 else 'BELOW TARGET'))"
+[ "$tagged" -eq $((N * ROUNDS)) ] || { echo "not every message was classified" >&2; exit 1; }

@@ -1,0 +1,69 @@
+#!/bin/sh
+# t_relay_start.sh - "exorelay run" start-up: dropping root to user after
+# binding (unix socket owner/group/mode applied), detaching without -f,
+# a listen address in use, and a wrong upstream certificate (the client
+# gets a 4xx naming the cause; the stand-in never sees AUTH).
+. "$(dirname "$0")/lib/common.sh"
+. "$TOP/tests/lib/standin.sh"
+. "$TOP/tests/lib/relay.sh"
+[ "$(id -u)" = 0 ] || skip_all "dropping privileges needs root"
+id nobody >/dev/null 2>&1 || skip_all "no user nobody"
+
+standin_start || exit 1
+MB=$STANDIN_MAILBOX
+PORT=$(free_port)
+SOCK=$TESTS_TMP/sock/relay.sock
+mkdir -p "$TESTS_TMP/sock"
+CONF=$TESTS_TMP/exorelay.conf
+standin_write_conf "$CONF" "127.0.0.1:$PORT, unix:$SOCK"
+sed -i "s/^user =.*/user = nobody/" "$CONF"
+sed -i "/^\[relay\]/a socket_owner = nobody\nsocket_group = nogroup\nsocket_mode = 0600" "$CONF"
+chown nobody "$TESTS_TMP/state" "$TESTS_TMP/spool" "$TESTS_TMP/main.secret" "$TESTS_TMP/sock"
+chmod 0755 "$TESTS_TMP"
+relay_start "$CONF" || exit 1
+uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' /proc/$RELAY_PID/status)
+n=$(id -u nobody)
+tap_ok $([ "$uid" = "$n$n$n$n" ]; echo $?) "started as root, runs as user nobody (uid $uid)"
+ls -l "$SOCK" | grep -q '^srw------- .* nobody nogroup'
+tap_ok $? "unix socket: socket_owner, socket_group, socket_mode applied"
+msg="<
+> EHLO c\\r\\n
+<
+> MAIL FROM:<$MB>\\r\\nRCPT TO:<a@example.net>\\r\\nDATA\\r\\n
+<
+<
+<
+> Subject: start\\r\\n\\r\\nx\\r\\n.\\r\\n
+<"
+printf "%s\n" "$msg" | smtp_session "unix:$SOCK" | tail -1 | grep -q '^250 2.0.0 OK'
+tap_ok $? "as nobody: token fetched and message submitted"
+
+# a second relay on the same addresses cannot bind: says why, exit 71
+"$BIN/exorelay" -c "$CONF" run -f 2>"$TESTS_TMP/second.err"
+rc=$?
+tap_ok $([ $rc -eq 71 ]; echo $?) "listen address in use: exit 71 (got $rc)"
+grep -q "listen" "$TESTS_TMP/second.err"; tap_ok $? "... with the address in the message"
+relay_stop; tap_ok $? "SIGTERM: exit 0"
+
+# without -f: detaches, the parent exits 0, the daemon serves
+sed -i "s/^user =.*/user =/" "$CONF"
+"$BIN/exorelay" -c "$CONF" run
+tap_ok $? "run without -f: the parent exits 0"
+wait_for _relay_ready "$CONF"; tap_ok $? "the detached daemon listens"
+dpid=$(fuser -n tcp "$PORT" 2>/dev/null | tr -d ' ')
+cleanup_add "kill $dpid 2>/dev/null"
+printf "%s\n" "$msg" | smtp_session $PORT | tail -1 | grep -q '^250 2.0.0 OK'
+tap_ok $? "the detached daemon relays"
+kill -TERM "$dpid"
+wait_for sh -c "! kill -0 $dpid"; tap_ok $? "the daemon stops on SIGTERM"
+
+# wrong upstream certificate (valid chain, wrong name)
+sed -i "s/^port = .*/port = $STANDIN_SMTP_WRONGNAME_PORT/" "$CONF"
+standin_ctl POST /reset >/dev/null
+relay_start "$CONF" || exit 1
+out=$(printf "%s\n" "$msg" | smtp_session $PORT)
+echo "$out" | sed -n 3p | grep -Eq '^4[0-9][0-9] 4\.[0-9.]+ .*(certificate|name)'
+tap_ok $? "wrong certificate: MAIL gets a 4xx naming the certificate problem"
+echo "# $(echo "$out" | sed -n 3p)"
+tap_ok $([ "$(standin_stat auth_attempts)" -eq 0 ]; echo $?) "wrong certificate: the stand-in never sees AUTH"
+relay_stop
