@@ -67,3 +67,39 @@ tap_ok $? "wrong certificate: MAIL gets a 4xx naming the certificate problem"
 echo "# $(echo "$out" | sed -n 3p)"
 tap_ok $([ "$(standin_stat auth_attempts)" -eq 0 ]; echo $?) "wrong certificate: the stand-in never sees AUTH"
 relay_stop
+
+# limits of the listener: max_clients, idle_timeout, data_timeout
+sed -i "s/^port = .*/port = $STANDIN_SMTP_PORT/" "$CONF"
+sed -i "/^\[relay\]/a max_clients = 2\nidle_timeout = 3\ndata_timeout = 1" "$CONF"
+relay_start "$CONF" || exit 1
+"$PYTHON" - "$PORT" >"$TESTS_TMP/limits.out" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+def conn():
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    return s, s.makefile("rb")
+t0 = time.time()
+a, fa = conn(); b, fb = conn()
+print("a", fa.readline().decode().strip()); print("b", fb.readline().decode().strip())
+c, fc = conn()
+print("third", fc.readline().decode().strip())
+# b: a message whose data stops half-way
+b.sendall(b"EHLO x\r\nMAIL FROM:<no-reply@contoso.onmicrosoft.com>\r\n"
+          b"RCPT TO:<a@example.net>\r\nDATA\r\n")
+line = fb.readline()
+while not line.startswith(b"354"):
+    line = fb.readline()
+b.sendall(b"Subject: slow\r\n\r\nhalf")
+t = time.time()
+print("data", fb.readline().decode().strip(), round(time.time() - t))
+# a: silent since its greeting
+print("idle", fa.readline().decode().strip(), round(time.time() - t0))
+PY
+grep -q '^third 421 4.3.2' "$TESTS_TMP/limits.out"; tap_ok $? "beyond max_clients: 421 4.3.2"
+grep -q '^idle 421 4.4.2 .* [3-9]$' "$TESTS_TMP/limits.out"; tap_ok $? "idle_timeout: 421 4.4.2, not before it"
+grep -q '^data 421 4.4.2 .* [1-4]$' "$TESTS_TMP/limits.out"; tap_ok $? "data_timeout inside a message: 421 4.4.2"
+relay_log_has 'too many clients'; tap_ok $? "the max_clients refusal is logged"
+relay_log_has 'status=deferred \(421 4.4.2 timeout while reading the message\)'
+tap_ok $? "the message cut by the timeout is logged as deferred, not submitted"
+sed 's/^/# /' "$TESTS_TMP/limits.out"
+relay_stop

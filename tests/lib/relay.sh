@@ -13,7 +13,8 @@
 #   smtp_session PORT|unix:PATH <script   run a scripted SMTP dialogue
 #                        (tests/lib/smtp_script.py): lines "> text" are sent
 #                        (\r, \n, \xNN escapes; no CRLF added), "<" reads one
-#                        whole reply and prints it; prints replies only
+#                        whole reply and prints it, "sleep S" pauses;
+#                        prints replies only
 : "${RELAY_LOG:=$TESTS_TMP/relay.log}"
 
 # _count_lines REGEX FILE - matching lines, 0 when none or no file

@@ -9,6 +9,7 @@ Script lines:
   >> N C     send N bytes of character C (big payloads)
   <          read one whole reply (multi-line included) and print it
   <*         read replies until the peer closes, print them
+  sleep S    pause S seconds (e.g. while the test signals the server)
   # ...      comment
 Replies are printed one per line ("250 2.0.0 Ok"; multi-line replies joined
 with " | "). A closed connection prints "EOF". Exit 0 unless the script is
@@ -16,6 +17,7 @@ bad.
 """
 import socket
 import sys
+import time
 
 
 def connect(target):
@@ -81,6 +83,8 @@ def main():
                 print(r, flush=True)
                 if r == "EOF":
                     break
+        elif raw.startswith("sleep "):
+            time.sleep(float(raw[6:]))
         elif raw.startswith("#") or not raw.strip():
             continue
         else:
