@@ -19,6 +19,7 @@ DESTDIR  ?=
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+DROP_GROUP ?= exorelay-drop
 
 BUILD    ?= build
 CC       ?= cc
@@ -147,6 +148,10 @@ bench: deps
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	@# exorelay-sendmail: setgid $(DROP_GROUP), the group of spool_dir/maildrop (INSTALL, 6.)
+	@if [ "$$(id -u)" = 0 ] && chgrp $(DROP_GROUP) $(DESTDIR)$(SBINDIR)/exorelay-sendmail 2>/dev/null; \
+	then chmod 2755 $(DESTDIR)$(SBINDIR)/exorelay-sendmail; \
+	else echo "note: exorelay-sendmail is not setgid $(DROP_GROUP) (not root, or no such group): see INSTALL"; fi
 	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/ || true; done
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/exorelay
