@@ -9,14 +9,17 @@
 #   milter/milter_main.c         -> bin/exorelay-milter
 #   tests/unit/test_*.c -> one test program each, linked with all libraries
 #   tests/unit/tool_*.c -> helper programs for the shell tests (not run alone)
+#   tests/fuzz/fuzz_*.c -> libFuzzer targets (make fuzz, build-fuzz/fuzz/)
 #
-# BUILD selects the object directory (build, or build-asan for check-asan).
+# BUILD selects the object directory (build, build-asan for check-asan,
+# build-fuzz for the fuzz targets).
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+DROP_GROUP ?= exorelay-drop
 
 BUILD    ?= build
 CC       ?= cc
@@ -37,6 +40,7 @@ RELAY_SRC  := $(filter-out %_main.c,$(wildcard relay/*.c))
 MILTER_SRC := $(filter-out %_main.c,$(wildcard milter/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/unit/tool_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -48,9 +52,11 @@ ALL_LIBS  := $(LIBRELAY) $(LIBMILTER) $(LIBCOMMON)
 PROGRAMS := $(BUILD)/bin/exorelay $(BUILD)/bin/exorelay-milter $(BUILD)/bin/exorelay-sendmail
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .SECONDARY:
-.PHONY: all deps check check-asan demo install uninstall clean bench fuzz
+.PHONY: all deps check check-asan check-valgrind demo install uninstall clean \
+        bench fuzz fuzz-build fuzz-bins
 
 all: $(PROGRAMS) $(UNIT_BINS) $(TOOL_BINS)
 
@@ -83,6 +89,10 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
 
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(ALL_LIBS) $(LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
@@ -104,6 +114,29 @@ check-asan: deps
 	BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run
 
+# fuzz - every libFuzzer target for FUZZ_SECONDS (default 60) on its seed
+# corpus (tests/fuzz/corpus/NAME, read-only) plus what it found before
+# (build-fuzz/corpus/NAME); crashes land in build-fuzz/crashes/.
+# Built with clang, coverage + ASan + UBSan, into build-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_BUILD = $(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	    SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+fuzz-build:
+	$(FUZZ_BUILD) fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+fuzz: fuzz-build
+	sh tests/fuzz/run $(FUZZ_SECONDS)
+
+# The unit tests, and every program the shell tests start, under valgrind's
+# memcheck (tests/run wraps $BIN); an error or a leak in any process fails
+# its test. VALGRIND_TESTS selects tests by name (default: all).
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full \
+	    --log-file=%q{EXORELAY_SANLOG}/vg.%p
+check-valgrind: deps
+	$(MAKE) all
+	EXORELAY_WRAP='$(VALGRIND)' BUILD=$(BUILD) bash tests/run $(VALGRIND_TESTS)
+
 demo: deps
 	$(MAKE) all
 	BUILD=$(BUILD) sh tests/demo.sh
@@ -115,6 +148,10 @@ bench: deps
 install: $(PROGRAMS)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	@# exorelay-sendmail: setgid $(DROP_GROUP), the group of spool_dir/maildrop (INSTALL, 6.)
+	@if [ "$$(id -u)" = 0 ] && chgrp $(DROP_GROUP) $(DESTDIR)$(SBINDIR)/exorelay-sendmail 2>/dev/null; \
+	then chmod 2755 $(DESTDIR)$(SBINDIR)/exorelay-sendmail; \
+	else echo "note: exorelay-sendmail is not setgid $(DROP_GROUP) (not root, or no such group): see INSTALL"; fi
 	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/ || true; done
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/exorelay
@@ -128,4 +165,4 @@ uninstall:
 	for f in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$f); done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

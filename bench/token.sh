@@ -18,8 +18,11 @@
 : "${BUILD:=$TOP/build}"
 case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
 export TOP BUILD
+TESTS_TMP=$(mktemp -d /tmp/exorelay-bench.XXXXXX)
+export TESTS_TMP
 . "$TOP/tests/lib/common.sh"
 . "$TOP/tests/lib/standin.sh"
+cleanup_add "rm -rf '$TESTS_TMP'"
 N=${1:-200}
 EXO="$BUILD/bin/exorelay"
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)" >&2; exit 1; }

@@ -23,8 +23,11 @@
 : "${BUILD:=$TOP/build}"
 case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
 export TOP BUILD
+TESTS_TMP=$(mktemp -d /tmp/exorelay-bench.XXXXXX)
+export TESTS_TMP
 . "$TOP/tests/lib/common.sh"
 . "$TOP/tests/lib/standin.sh"
+cleanup_add "rm -rf '$TESTS_TMP'"
 SECS=${1:-600}
 TOOL="$BUILD/tests/tools/tool_token_loop"
 [ -x "$TOOL" ] || { echo "build first: make all ($TOOL missing)" >&2; exit 1; }

@@ -89,7 +89,9 @@ static char *quote(const char *t)
     return out;
 }
 
-/* utf8_cut - length <= max that does not split a UTF-8 sequence */
+/* utf8_cut - length <= max that does not split a UTF-8 sequence; backs
+ * off at most 3 bytes (a sequence is at most 4), which encode_words()
+ * counts on when it sizes its buffer */
 static size_t utf8_cut(const unsigned char *s, size_t len, size_t max)
 {
     size_t  n;
@@ -97,9 +99,9 @@ static size_t utf8_cut(const unsigned char *s, size_t len, size_t max)
     if (len <= max)
         return len;
     n = max;
-    while (n > 0 && (s[n] & 0xC0) == 0x80)
+    while (n > max - 3 && (s[n] & 0xC0) == 0x80)
         n--;
-    return n > 0 ? n : max;             /* not UTF-8 after all: cut anywhere */
+    return (s[n] & 0xC0) == 0x80 ? max : n;     /* not UTF-8: cut anywhere */
 }
 
 /* encode_words - text as RFC 2047 B-encoded UTF-8 words, space-separated */

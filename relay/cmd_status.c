@@ -21,7 +21,7 @@
 /* cmd_status - see above */
 int cmd_status(struct config *cfg, int argc, char **argv)
 {
-    int     check = 0, rc = EX_OK;
+    int     check = 0, rc = EX_OK, connected;
     char    why[4400], line[2200];
     json_t *st;
 
@@ -33,9 +33,10 @@ int cmd_status(struct config *cfg, int argc, char **argv)
             return check ? CHECK_CRITICAL : EX_USAGE;
         }
     }
-    if ((st = control_query(cfg->control_socket, why, sizeof(why))) == NULL) {
+    if ((st = control_query(cfg->control_socket, &connected, why, sizeof(why))) == NULL) {
         st = status_collect(cfg, NULL, time(NULL));
         json_object_set_new(st, "why", json_string(why));
+        json_object_set_new(st, "unanswered", json_boolean(connected));
     }
     if (check) {
         rc = status_check(cfg, st, line, sizeof(line));

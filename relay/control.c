@@ -142,27 +142,58 @@ void control_answer(int lfd, control_collect_fn collect, void *arg)
     close(fd);
 }
 
+/* read_answer - everything until EOF; NULL on a timeout or error */
+static char *read_answer(int fd)
+{
+    size_t  len = 0, cap = 0;
+    char   *buf = NULL, *grown;
+    ssize_t n;
+
+    for (;;) {
+        if (len + 1 >= cap) {
+            if ((grown = realloc(buf, cap = cap ? 2 * cap : 4096)) == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown;
+        }
+        if ((n = read(fd, buf + len, cap - len - 1)) <= 0)
+            break;
+        len += (size_t) n;
+    }
+    if (n < 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = 0;
+    return buf;
+}
+
 /* control_query - see control.h */
-json_t *control_query(const char *path, char *err, size_t errlen)
+json_t *control_query(const char *path, int *connected, char *err, size_t errlen)
 {
     int     fd = dial(path);
     json_error_t jerr;
-    json_t *answer;
+    json_t *answer = NULL;
+    char   *text;
 
+    *connected = fd >= 0;
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    if (send(fd, "status\n", 7, MSG_NOSIGNAL) != 7) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    if (send(fd, "status\n", 7, MSG_NOSIGNAL) != 7 || (text = read_answer(fd)) == NULL) {
+        snprintf(err, errlen, "%s: no answer within %d s: %s", path, CONTROL_TIMEOUT,
+                 strerror(errno));
         close(fd);
         return NULL;
     }
-    answer = json_loadfd(fd, JSON_DISABLE_EOF_CHECK, &jerr);
     close(fd);
+    answer = json_loads(text, 0, &jerr);
+    free(text);
     if (answer == NULL || !json_is_object(answer)
         || json_object_get(answer, "error") != NULL) {
-        snprintf(err, errlen, "%s: no usable answer (%s)", path,
+        snprintf(err, errlen, "%s: unusable answer (%s)", path,
                  answer ? "refused" : jerr.text);
         json_decref(answer);
         return NULL;

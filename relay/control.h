@@ -15,9 +15,10 @@
  *	void control_answer(lfd, collect, arg)
  *		Accept one client and answer it with collect(arg); a client
  *		that stalls is dropped after CONTROL_TIMEOUT seconds.
- *	json_t *control_query(path, err, errlen)
+ *	json_t *control_query(path, &connected, err, errlen)
  *		Client side: the daemon's answer, or NULL with err (no daemon,
- *		no permission, no answer in time).
+ *		no permission, no answer in time); connected says whether a
+ *		daemon took the connection (it runs, but did not answer).
  */
 #ifndef EXORELAY_CONTROL_H
 #define EXORELAY_CONTROL_H
@@ -32,6 +33,6 @@ typedef json_t *(*control_collect_fn)(void *arg);
 
 int control_listen(const char *path, char *err, size_t errlen);
 void control_answer(int lfd, control_collect_fn collect, void *arg);
-json_t *control_query(const char *path, char *err, size_t errlen);
+json_t *control_query(const char *path, int *connected, char *err, size_t errlen);
 
 #endif

@@ -120,6 +120,9 @@ void status_print(FILE *fp, json_t *st)
     if (json_is_object(d))
         fprintf(fp, "exorelay %s running, pid %lld, up %s\n", str(d, "version"),
                 (long long) num(d, "pid", 0), duration(now - num(d, "started", now), b, sizeof(b)));
+    else if (json_is_true(json_object_get(st, "unanswered")))
+        fprintf(fp, "exorelay runs but does not answer (%s); what is on disk:\n",
+                str(st, "why"));
     else
         fprintf(fp, "exorelay is not running (%s); what is on disk:\n", str(st, "why"));
     fprintf(fp, "config      %s\n", str(st, "config"));
@@ -219,7 +222,9 @@ int status_check(const struct config *cfg, json_t *st, char *line, size_t size)
     size_t  i;
     json_t *a;
 
-    if (!json_is_object(json_object_get(st, "daemon")))
+    if (json_is_true(json_object_get(st, "unanswered")))
+        problem(&v, CHECK_CRITICAL, NULL, "relay does not answer on its control socket");
+    else if (!json_is_object(json_object_get(st, "daemon")))
         problem(&v, CHECK_CRITICAL, NULL, "relay not running");
     json_array_foreach(json_object_get(st, "accounts"), i, a) {
         check_credential(cfg, &v, a);

@@ -12,7 +12,10 @@
  *		"not an Entra answer" (a proxy or portal in the way).
  *
  * expires_in is accepted as a JSON integer or, since some endpoints
- * quote it, a string of digits. The body is never logged or copied into
+ * quote it, a string of digits. Above a day (Entra's tokens live 60-90
+ * minutes, a lifetime policy allows at most a day) it is cut to a day: the
+ * caller computes "now + expires_in", which a huge value would overflow,
+ * and a token renewed early does no harm. The body is never logged or copied into
  * a diagnosis beyond the first line of error_description.
  */
 #include <stdio.h>
@@ -23,6 +26,8 @@
 #include <jansson.h>
 
 #include "token_int.h"
+
+#define EXPIRES_IN_MAX 86400L
 
 /* json_seconds - an integer, or a string of digits, or -1 */
 static long json_seconds(json_t *v)
@@ -71,7 +76,7 @@ static int parse_success(json_t *root, secret_t **token, long *expires_in,
         return -1;
     }
     *token = secret_new(json_string_value(tok), json_string_length(tok));
-    *expires_in = secs;
+    *expires_in = secs < EXPIRES_IN_MAX ? secs : EXPIRES_IN_MAX;
     return *token ? 0 : -1;
 }
 

@@ -13,6 +13,9 @@
 FAKELIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1 \
     2>/dev/null | head -n 1)
 [ -n "$FAKELIB" ] || skip_all "libfaketime is not installed (make deps)"
+# Under AddressSanitizer (make check-asan) its runtime must be loaded first.
+ASANLIB=$(ldd "$BIN/exorelay" 2>/dev/null | awk '/libasan/ { print $3 }')
+PRELOAD=${ASANLIB:+$ASANLIB }$FAKELIB
 
 # Server certificates that outlive the moved clock.
 standin_start --cert-days 120 || exit 1
@@ -34,22 +37,23 @@ day() {
 at() {
     _d=$1
     shift
-    LD_PRELOAD=$FAKELIB FAKETIME="@$_d" "$@"
+    LD_PRELOAD=$PRELOAD FAKETIME="@$_d" "$@"
 }
 
 # relay_at DATE - the relay with the clock at DATE; returns once its control
 # socket answers, which is after its first expiry check (and alarm mail)
 relay_at() {
-    LD_PRELOAD=$FAKELIB FAKETIME="@$1" "$BIN/exorelay" -c "$C" run -f 2>>"$LOG" &
+    LD_PRELOAD=$PRELOAD FAKETIME="@$1" "$BIN/exorelay" -c "$C" run -f 2>>"$LOG" &
     RELAY_PID=$!
     cleanup_add "kill $RELAY_PID 2>/dev/null"
     wait_for sh -c "'$BIN/exorelay' -c '$C' status | grep -q 'running, pid $RELAY_PID'" ||
         wait_for sh -c "'$BIN/exorelay' -c '$C' status | grep -q 'running, pid $RELAY_PID'"
 }
 
+BAD_EXITS=0
 relay_stop() {
     kill -TERM "$RELAY_PID"
-    wait "$RELAY_PID"
+    wait "$RELAY_PID" || BAD_EXITS=$((BAD_EXITS + 1))
 }
 
 # alarms - subjects of the alarm mails the stand-in received, one a line
@@ -144,3 +148,6 @@ echo "$out" | grep -q '^exorelay is not running (.*control.sock: .*); what is on
     echo "$out" | grep -q "credential  client secret expires in 5 days ($E2)"
 tap_ok $? "status without the relay: says so, and shows each credential from the config"
 check_at "$(day -2)" 2 "^EXORELAY CRITICAL - relay not running; main: client secret EXPIRED"
+
+[ $BAD_EXITS = 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$LOG"
+tap_ok $? "the relay exited 0 after each SIGTERM ($BAD_EXITS did not), no sanitizer report"

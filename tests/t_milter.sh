@@ -6,42 +6,25 @@
 # socket handling and the envelope rewrite (miltertest cannot see
 # smfi_chgfrom's address, the milter's log line can).
 . "$(dirname "$0")/lib/common.sh"
+. "$TOP/tests/lib/milter.sh"
 command -v miltertest >/dev/null 2>&1 || skip_all "miltertest is not installed (make deps)"
 
 T=$TESTS_TMP
 MILTER=$BIN/exorelay-milter
 SOCK=$T/spool/exorelay/milter.sock
 
-printf 'not-a-real-secret\n' >"$T/main.secret"
-chmod 600 "$T/main.secret"
-
 # write_conf FILE [EXTRA-MILTER-KEYS] [CLASSES] - a config for the tests
 write_conf() {
-    cat >"$1" <<EOF
-[relay]
-user =
-state_dir = $T
-spool_dir = $T
-max_recipients = 3
-max_message_size = 10K
-log_level = ${LOG_LEVEL:-info}
-
-[account main]
-tenant = contoso.example
-client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b
-client_secret_file = $T/main.secret
-mailbox = no-reply@contoso.example
+    milter_write_conf "$1" "$SOCK" "host.example, localhost" "max_recipients = 3
+max_message_size = 10K"
+    cat >>"$1" <<EOF
+$2
 
 [account portal]
 tenant = contoso.example
 client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b
-client_secret_file = $T/main.secret
+client_secret_file = $T/milter-main.secret
 mailbox = portal@contoso.example
-
-[milter]
-socket = unix:$SOCK
-local_domains = host.example, localhost
-$2
 $3
 EOF
 }

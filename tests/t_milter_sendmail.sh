@@ -8,6 +8,7 @@
 # the client; with the milter down Sendmail answers 4xx (F=T).
 . "$(dirname "$0")/lib/common.sh"
 . "$TOP/tests/lib/sendmail.sh"
+. "$TOP/tests/lib/milter.sh"
 [ "$(id -u)" = 0 ] || skip_all "Sendmail's daemon needs root"
 command -v smtp-sink >/dev/null 2>&1 || skip_all "smtp-sink (postfix) is not installed"
 sm_available || skip_all "no Sendmail .debs in $SM_CACHE (run make deps)"
@@ -19,40 +20,20 @@ SINK=$T/sink
 RUN=$(mktemp -d /run/exorelay-t.XXXXXX) || exit 1
 cleanup_add "rm -rf '$RUN'"
 MSOCK=$RUN/milter.sock
-MLOG=$T/milter.log
 
-mkdir -p "$SINK" && chmod 0777 "$SINK"
 SINK_PORT=$(free_port)
-smtp-sink -u nobody -d "$SINK/%M%S." "127.0.0.1:$SINK_PORT" 20 &
-cleanup_add "kill $! 2>/dev/null"
+start_sink "$SINK" "$SINK_PORT"
 
-printf 'not-a-real-secret\n' >"$T/main.secret" && chmod 600 "$T/main.secret"
-cat >"$T/exorelay.conf" <<EOF
-[relay]
-user =
-state_dir = $T
-spool_dir = $T
-max_recipients = 3
-
-[account main]
-tenant = contoso.example
-client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b
-client_secret_file = $T/main.secret
-mailbox = no-reply@contoso.example
-
-[milter]
-socket = unix:$MSOCK
-local_domains = $SM_HOST, localhost, example.org
+milter_write_conf "$T/exorelay.conf" "$MSOCK" "$SM_HOST, localhost, example.org" \
+    "max_recipients = 3"
+cat >>"$T/exorelay.conf" <<'EOF'
 
 [class alarm]
 match_from = root@*
 match_subject = ^\[Alarm\]
 send_as = Alarms <alerts@contoso.example>
 EOF
-"$BIN/exorelay-milter" -c "$T/exorelay.conf" -f 2>>"$MLOG" &
-MPID=$!
-cleanup_add "kill $MPID 2>/dev/null"
-wait_for test -S "$MSOCK"
+milter_start "$T/exorelay.conf" "$MSOCK"
 tap_ok $? "the milter listens on $MSOCK"
 
 # The shipped .mc lines (smart host, milter), with this test's socket and
@@ -84,36 +65,6 @@ if good:
 s.quit()
 PY
 }
-load() {
-    "$PYTHON" - "$1" >"$T/headers" <<'PY'
-import sys
-raw = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n")
-head = raw.split(b"\n\n", 1)[0].replace(b"\n\t", b"\t").replace(b"\n ", b" ")
-for line in head.split(b"\n"):
-    name, _, value = line.partition(b":")
-    sys.stdout.write(name.decode("ascii", "replace").lower() + "\t" + value.strip().decode("utf-8", "replace") + "\n")
-PY
-}
-hdr() { sed -n "s/^$(echo "$1" | tr 'A-Z' 'a-z')\t//p" "$T/headers"; }
-wait_sink() {
-    _i=0
-    while [ "$(ls "$SINK" | wc -l)" -lt "$1" ]; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
-}
-# newest - the file that arrived at the sink since the last call (names, not
-# mtimes: several messages can arrive within one second)
-newest() {
-    for _f in "$SINK"/*; do
-        grep -qxF "$_f" "$T/taken" 2>/dev/null && continue
-        echo "$_f" >>"$T/taken"
-        echo "$_f"
-        return 0
-    done
-    return 1
-}
-
 # 1. a classified message, with forged tags
 send "root@$SM_HOST" ops@example.com "From: Cron Daemon <root@$SM_HOST>
 To: ops@example.com
@@ -124,9 +75,9 @@ the disk is full
 " >"$T/send1.out"
 grep -q '^DATA 250' "$T/send1.out"
 tap_ok $? "Sendmail accepts the message ($(grep DATA "$T/send1.out"))"
-wait_sink 1
+wait_files "$SINK" 1
 tap_ok $? "it reaches the smart host (relay mailer, explicit port)"
-load "$(newest)"
+msg_load "$(take_new "$SINK")"
 [ "$(hdr X-Mail-Args)" = "<alerts@contoso.example>" ] || hdr X-Mail-Args | grep -q '^<alerts@contoso.example> '
 tap_ok $? "envelope sender rewritten by smfi_chgfrom ($(hdr X-Mail-Args))"
 [ "$(hdr From)" = "Alarms <alerts@contoso.example>" ]
@@ -144,8 +95,8 @@ X-Exorelay: class=x; account=y
 
 x
 " >/dev/null
-wait_sink 2
-load "$(newest)"
+wait_files "$SINK" 2
+msg_load "$(take_new "$SINK")"
 hdr X-Mail-Args | grep -q "^<root@$SM_HOST>" && [ "$(hdr From)" = "root@$SM_HOST" ] &&
     [ "$(hdr X-Exorelay)" = "class=x; account=y" ]
 tap_ok $? "local-only mail: untouched"
@@ -161,8 +112,8 @@ tap_ok $? "4th outbound recipient: 452 4.5.3 through Sendmail"
 sed 's/^/# /' "$T/send3.out"
 
 # 4. milter down: F=T makes Sendmail answer 4xx
-kill -KILL "$MPID"
-wait "$MPID" 2>/dev/null
+kill -KILL "$MILTER_PID"
+wait "$MILTER_PID" 2>/dev/null
 send "root@$SM_HOST" ops@example.com "Subject: [Alarm] down
 
 x

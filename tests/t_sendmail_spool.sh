@@ -19,6 +19,7 @@ MSGS=$STANDIN_MSGDIR
 
 # The daemon: "exorelay run -f" starts the queue runner (relay/queue_runner.c).
 daemon_start() {
+    rm -f "$SPOOL/pid"          # a killed daemon's: wait for the new one's
     "$BIN/exorelay" -c "$CONF" run -f >>"$LOG" 2>&1 &
     DAEMON=$!
     cleanup_add "kill $DAEMON 2>/dev/null"

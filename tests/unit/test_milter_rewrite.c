@@ -109,6 +109,19 @@ static void test_fuzz(void)
     is_int(failures, 0, "20000 random malformed values parse without failure");
 }
 
+/* words_fit - space-separated encoded words of at most 75 characters */
+static int words_fit(const char *words)
+{
+    size_t  n;
+
+    for (; *words; words += n + (words[n] == ' ')) {
+        n = strcspn(words, " ");
+        if (n > 75 || strncmp(words, "=?UTF-8?B?", 10) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* decoded_ok - every encoded word decodes to whole UTF-8 characters */
 static int decoded_ok(const char *words, const char *want)
 {
@@ -140,6 +153,7 @@ static void test_phrase(void)
 {
     char   *p;
     char    long_name[128] = "";
+    char    not_utf8[46 * 20 + 1];
 
     is_str(p = phrase_make("Alarms", 1), "Alarms", "atom kept");
     free(p);
@@ -168,6 +182,18 @@ static void test_phrase(void)
     p = phrase_make(long_name, 1);
     ok(p && strchr(p, ' ') && decoded_ok(p, long_name),
        "a long name is split into encoded words on character boundaries");
+    free(p);
+    /* Found by tests/fuzz/fuzz_milter_rewrite: bytes that are not UTF-8
+     * ("a" and 45 continuation bytes, again and again) made cuts back off
+     * far, so more words came than the buffer was sized for (a heap
+     * overflow that check-asan and valgrind see). */
+    for (int i = 0; i < 20; i++) {
+        not_utf8[46 * i] = 'a';
+        memset(not_utf8 + 46 * i + 1, 0x9f, 45);
+    }
+    not_utf8[46 * 20] = 0;
+    p = phrase_make(not_utf8, 1);
+    ok(p && words_fit(p), "bytes that are not UTF-8 make encoded words that fit");
     free(p);
 }
 

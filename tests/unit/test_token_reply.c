@@ -47,6 +47,16 @@ int main(void)
     is_int(len, 8191, "and is kept whole");
     secret_free(tok);
 
+    /* Found by tests/fuzz/fuzz_token_reply: the caller adds expires_in to
+     * the time, a huge value overflowed it. */
+    ok(parse("{\"token_type\":\"Bearer\",\"expires_in\":9223372036854775807,"
+             "\"access_token\":\"t\"}", &tok, &exp) == 0 && exp == 86400,
+       "a huge expires_in is cut to a day");
+    secret_free(tok);
+    ok(parse("{\"token_type\":\"Bearer\",\"expires_in\":\"99999999999999999999\","
+             "\"access_token\":\"t\"}", &tok, &exp) == 0 && exp == 86400,
+       "a huge quoted expires_in too");
+    secret_free(tok);
     ok(parse("{\"token_type\":\"Bearer\",\"expires_in\":0,\"access_token\":\"t\"}",
              &tok, &exp) < 0 && tok == NULL, "expires_in 0 is refused");
     ok(parse("{\"token_type\":\"mac\",\"expires_in\":10,\"access_token\":\"t\"}",
