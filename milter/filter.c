@@ -3,6 +3,7 @@
  *
  * The data path, top-down:
  *	negotiate	a connection context; ask only for the steps used
+ *	connect		SMTP client, or Postfix's sendmail command?
  *	envfrom		take the current config, note sender and SIZE=
  *	envrcpt		count recipients outside local_domains; refuse early
  *			what Exchange Online would refuse anyway
@@ -16,6 +17,7 @@
  * Threads: libmilter runs each connection in its own thread; all state
  * lives in the connection context, and the config is shared read-only.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,12 +32,14 @@
 #include "rewrite.h"
 
 #define FILTER_ACTIONS  (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGFROM)
-#define FILTER_STEPS    (SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOEOH \
-                         | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NR_MAIL | SMFIP_NR_HDR)
+#define FILTER_STEPS    (SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOEOH | SMFIP_NOBODY \
+                         | SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR)
 
 struct conn {
-    int     nr_mail;            /* MTA expects no reply to MAIL */
+    int     nr_conn;            /* MTA expects no reply to connect */
+    int     nr_mail;            /* ... nor to MAIL */
     int     nr_hdr;             /* ... nor to each header */
+    int     non_smtp;           /* Postfix's sendmail command, not SMTP */
     struct mconf *mc;           /* config of the message in progress */
     struct msg msg;
 };
@@ -88,10 +92,31 @@ static sfsistat xx_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     *pf0 = FILTER_ACTIONS;
     *pf1 = f1 & FILTER_STEPS;
     *pf2 = *pf3 = 0;
+    c->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
     c->nr_mail = (*pf1 & SMFIP_NR_MAIL) != 0;
     c->nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
     smfi_setpriv(ctx, c);
     return SMFIS_CONTINUE;
+}
+
+/* xx_connect - note whether the mail comes from Postfix's sendmail command.
+ * Postfix presents that mail as a connection from 127.0.0.1 (or ::1) port
+ * 0, which no SMTP client has, and cannot refuse single recipients of it
+ * ("milter configuration error: can't reject recipient in non-smtpd(8)
+ * submission" leaves the mail deferred for good). Sendmail hands milters
+ * SMTP mail only. */
+static sfsistat xx_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    (void) host;
+    if (c == NULL)
+        return SMFIS_TEMPFAIL;
+    if (sa && sa->sa_family == AF_INET)
+        c->non_smtp = ((struct sockaddr_in *) sa)->sin_port == 0;
+    else if (sa && sa->sa_family == AF_INET6)
+        c->non_smtp = ((struct sockaddr_in6 *) sa)->sin6_port == 0;
+    return c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* xx_envfrom - a new message: sender, SIZE=, and the config it will use */
@@ -109,10 +134,14 @@ static sfsistat xx_envfrom(SMFICTX *ctx, char **argv)
 }
 
 /* rcpt_refusal - an early refusal for one more outbound recipient, or 0 */
-static sfsistat rcpt_refusal(SMFICTX *ctx, const struct config *cfg, const struct msg *m)
+static sfsistat rcpt_refusal(SMFICTX *ctx, const struct conn *c)
 {
+    const struct config *cfg = c->mc->cfg;
+    const struct msg *m = &c->msg;
     char    text[256];
 
+    if (c->non_smtp)                    /* cannot refuse; Postfix splits it */
+        return 0;
     if (cfg->milter_refuse_size && cfg->max_message_size > 0
         && m->size > cfg->max_message_size) {
         snprintf(text, sizeof(text), "Message too big for Exchange Online: SIZE=%lld "
@@ -145,7 +174,7 @@ static sfsistat xx_envrcpt(SMFICTX *ctx, char **argv)
     outbound = !classify_is_local(&c->mc->cfg->local_domains, rcpt);
     free(rcpt);
     if (outbound) {
-        if ((refusal = rcpt_refusal(ctx, c->mc->cfg, &c->msg)) != 0) {
+        if ((refusal = rcpt_refusal(ctx, c)) != 0) {
             msg_info("%s: refused recipient %s early", queue_id(ctx), argv[0]);
             return refusal;
         }
@@ -342,6 +371,7 @@ struct smfiDesc filter_desc = {
     .xxfi_name = "exorelay-milter",
     .xxfi_version = SMFI_VERSION,
     .xxfi_flags = FILTER_ACTIONS,
+    .xxfi_connect = xx_connect,
     .xxfi_envfrom = xx_envfrom,
     .xxfi_envrcpt = xx_envrcpt,
     .xxfi_header = xx_header,

@@ -4,8 +4,9 @@
  * SYNOPSIS
  *	struct smfiDesc filter_desc
  *		What to pass to smfi_register(). The filter asks the MTA for
- *		MAIL, RCPT, the headers and the end of message only, with no
- *		reply expected for MAIL and headers when the MTA allows it,
+ *		connect, MAIL, RCPT, the headers and the end of message only,
+ *		with no reply expected for connect, MAIL and headers when the
+ *		MTA allows it,
  *		and for the actions "add header", "change header" and "change
  *		envelope sender". An MTA that cannot change the envelope sender
  *		is refused at negotiation: the MTA then applies its own failure

@@ -96,6 +96,18 @@ static void catch_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* warn_socket_change - the socket stays what it was until a restart */
+static void warn_socket_change(void)
+{
+    struct mconf *mc = mconf_acquire();
+
+    if (mc && socket_spec && mc->cfg->milter_socket
+        && strcmp(mc->cfg->milter_socket, socket_spec) != 0)
+        msg_warn("[milter] socket changed to %s: still listening on %s until a restart",
+                 mc->cfg->milter_socket, socket_spec);
+    mconf_release(mc);
+}
+
 /* serve - run libmilter in a thread; reload on HUP, stop on TERM/INT */
 static int serve(const char *path)
 {
@@ -126,7 +138,8 @@ static int serve(const char *path)
         }
         if (b == SIGHUP) {
             msg_info("SIGHUP: reloading %s", path);
-            mconf_load(path);
+            if (mconf_load(path) == 0)
+                warn_socket_change();
         } else if (b == SIGTERM || b == SIGINT) {
             msg_info("stopping");
             smfi_stop();

@@ -96,19 +96,50 @@ rc=$?
 tap_ok $? "a second milter on the same socket refuses to start (rc $rc), the first keeps it"
 
 # --- the miltertest scripts -----------------------------------------------
-for script in classify rewrite tags refusals malformed reload; do
+# run_script NAME [OUT] - run tests/milter/NAME.lua into OUT (default
+# $T/NAME.out); its exit status
+run_script() {
     miltertest -D socket="unix:$SOCK" -D top="$TOP" -D tmp="$T" -D conf="$T/test.conf" \
-        -D pid="$pid" -s "$TOP/tests/milter/$script.lua" >"$T/$script.out" 2>&1
-    rc=$?
+        -D pid="$pid" -D n=100 -s "$TOP/tests/milter/$1.lua" >"${2:-$T/$1.out}" 2>&1
+}
+# report NAME OUT RC - its checks as TAP lines, and whether it ran through
+report() {
     while IFS= read -r line; do
         case "$line" in
-        "ok - "*) tap_ok 0 "$script: ${line#ok - }" ;;
-        "not ok - "*) tap_ok 1 "$script: ${line#not ok - }" ;;
+        "ok - "*) tap_ok 0 "$1: ${line#ok - }" ;;
+        "not ok - "*) tap_ok 1 "$1: ${line#not ok - }" ;;
         *) echo "# $line" ;;
         esac
-    done <"$T/$script.out"
-    tap_ok $rc "$script.lua ran to its end (miltertest exit $rc)"
+    done <"$2"
+    tap_ok "$3" "$1.lua ran to its end (miltertest exit $3)"
+}
+for script in classify rewrite tags refusals malformed; do
+    run_script $script
+    report $script "$T/$script.out" $?
 done
+
+# Four scripts at once (libmilter gives each connection its own thread)
+# while SIGHUP reloads the same config ten times.
+reloads0=$(grep -c 'SIGHUP: reloading' "$T/milter.log")
+jobs=""
+for i in 1 2 3 4; do
+    (run_script concurrent "$T/concurrent$i.out"; echo $? >"$T/concurrent$i.rc") &
+    jobs="$jobs $!"
+done
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    sleep 0.2
+    kill -HUP $pid
+done
+wait $jobs
+for i in 1 2 3 4; do
+    report "concurrent $i" "$T/concurrent$i.out" "$(cat "$T/concurrent$i.rc" 2>/dev/null || echo 1)"
+done
+reloads=$(( $(grep -c 'SIGHUP: reloading' "$T/milter.log") - reloads0 ))
+[ "$reloads" -ge 5 ]
+tap_ok $? "$reloads reloads happened meanwhile"
+
+run_script reload
+report reload "$T/reload.out" $?
 
 # --- what miltertest cannot see: the envelope sender, in the log -----------
 grep -q 'class=alarm account=main from=<root@host.example> sender=<alerts@contoso.example>' "$T/milter.log"

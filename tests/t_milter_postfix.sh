@@ -86,6 +86,18 @@ msg_load "$(take_new "$SINK")"
 hdr From | grep -q '<alerts@contoso.example>$' && [ "$(hdr From | wc -l)" = 1 ]
 tap_ok $? "Postfix's own From: rewritten, one From ($(hdr From))"
 
+# 2b. sendmail -t to more recipients than max_recipients: Postfix cannot
+# take a recipient refusal for sendmail-command mail (it would defer the
+# message for good), so the milter lets it through; Postfix splits it when
+# the relay answers 452
+printf 'To: a@example.com, b@example.com, c@example.com, d@example.com, e@example.com\nSubject: [Alarm] many\n\nx\n' |
+    pf_send "$PF" -t
+wait_files "$SINK" 3
+tap_ok $? "sendmail -t, 5 recipients (max_recipients 3): not refused, delivered"
+msg_load "$(take_new "$SINK")"
+[ "$(hdr X-Rcpt-Args | wc -l)" = 5 ] && [ "$(hdr X-Exorelay)" = "class=alarm; account=main" ]
+tap_ok $? "... to all 5, classified ($(hdr X-Rcpt-Args | wc -l) recipients)"
+
 # 3. SMTP into smtpd: forged tags, UTF-8 display name
 smtp_script <<'PY'
 import smtplib, sys
@@ -96,7 +108,7 @@ s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]))
 s.sendmail("nagios@mon.example", ["ops@example.com"], msg, mail_options=["BODY=8BITMIME"])
 s.quit()
 PY
-wait_files "$SINK" 3
+wait_files "$SINK" 4
 msg_load "$(take_new "$SINK")"
 [ "$(hdr X-Exorelay)" = "class=alarm; account=main" ]
 tap_ok $? "SMTP: forged tags gone, exactly one real tag ($(hdr X-Exorelay | tr '\n' '|'))"
