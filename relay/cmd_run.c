@@ -18,6 +18,11 @@
  *			 sessions finish on the old one, no connection is
  *			 dropped. A config with errors is logged and ignored.
  *			 listen, user and socket_* need a restart.
+ *			 XXX the old generation's pools live until its last
+ *			 session ends, so for that while a mailbox can have
+ *			 more than max_connections sessions (old + new pool).
+ *			 XXX a reload re-reads secret files as the dropped
+ *			 user: they must be readable by it.
  * Every REAP_INTERVAL seconds idle upstream connections are closed.
  *
  * Under systemd use Type=notify with "run -f" (logs go to the journal via

@@ -33,7 +33,21 @@ has() {
     grep -Eq -- "$1" "$TESTS_TMP/status.out"
 }
 
-relay_start "$C" || exit 1
+# systemd's notification socket (Type=notify), as a datagram listener.
+NS=$TESTS_TMP/notify.sock
+"$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    with open(sys.argv[2], "a") as out:
+        out.write(s.recv(4096).decode().replace("\n", " ") + "\n")
+' "$NS" "$TESTS_TMP/notify.log" &
+cleanup_add "kill $! 2>/dev/null"
+wait_for test -S "$NS"
+NOTIFY_SOCKET=$NS relay_start "$C" || exit 1
+wait_for grep -q '^READY=1' "$TESTS_TMP/notify.log"
+tap_ok $? "the relay tells systemd READY=1 once it serves (Type=notify)"
 wait_for test -S "$TESTS_TMP/state/control.sock"
 [ "$(stat -c %a "$TESTS_TMP/state/control.sock")" = 600 ]
 tap_ok $? "the control socket is mode 0600"
@@ -155,6 +169,8 @@ tap_ok $? "status --check: WARNING, exit 1, for a certificate past 30 days left 
 relay_stop
 [ $? = 0 ] && [ ! -e "$TESTS_TMP/state/control.sock" ]
 tap_ok $? "the relay exits 0 on SIGTERM and removes its control socket"
+grep -q '^STOPPING=1' "$TESTS_TMP/notify.log"
+tap_ok $? "the relay tells systemd STOPPING=1 on SIGTERM"
 status
 [ $RC = 0 ] && has "^exorelay is not running \(.*control\.sock: No such file or directory\); what is on disk:$" &&
     has "^  token       valid until [0-9-]+ [0-9:]+ UTC" && ! has "^  pool " && ! has "^  messages "
