@@ -141,6 +141,20 @@ tap_ok $? "$reloads reloads happened meanwhile"
 run_script reload
 report reload "$T/reload.out" $?
 
+# --- an inet socket (inet:PORT@HOST, as smfi_setconn takes it) -----------
+IPORT=$(free_port)
+write_conf "$T/inet.conf" "" "$CLASSES"       # (test.conf was left broken by reload.lua)
+sed -i "s|^socket = .*|socket = inet:$IPORT@127.0.0.1|" "$T/inet.conf"
+"$MILTER" -c "$T/inet.conf" -f 2>"$T/inet.log" &
+ipid=$!
+cleanup_add "kill $ipid 2>/dev/null"
+miltertest -D socket="inet:$IPORT@127.0.0.1" -D top="$TOP" -D tmp="$T" -D conf="$T/inet.conf" \
+    -D pid="$ipid" -s "$TOP/tests/milter/rewrite.lua" >"$T/inet.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q '^ok - ' "$T/inet.out" && ! grep -q '^not ok' "$T/inet.out"
+tap_ok $? "on inet:$IPORT@127.0.0.1 too (rewrite.lua: $(grep -c '^ok' "$T/inet.out") checks)"
+kill -TERM $ipid
+
 # --- what miltertest cannot see: the envelope sender, in the log -----------
 grep -q 'class=alarm account=main from=<root@host.example> sender=<alerts@contoso.example>' "$T/milter.log"
 tap_ok $? "envelope sender rewritten to send_as (log)"
