@@ -58,7 +58,7 @@ for _ in range(n):
     if p.returncode != 0:
         sys.exit("%s: exit %d" % (label, p.returncode))
 t.sort()
-print("  %-46s median %6.1f ms, p99 %6.1f ms" % (label + ":", t[len(t) // 2],
+print("  %-46s median %.1f ms, p99 %.1f ms" % (label + ":", t[len(t) // 2],
       t[min(len(t) - 1, int(len(t) * 0.99))]))
 PY
 }
@@ -76,15 +76,15 @@ while True:
         break
     time.sleep(0.02)
 dt = time.perf_counter() - t0
-print("  %-46s %6.1f messages/s (%d in %.2f s)" % (label + ":", got / dt, got, dt))
+print("  %-46s %6.1f msg/s (%d in %.2f s)" % (label + ":", got / dt, got, dt))
 PY
 }
 
 echo "exorelay-sendmail: $N submissions of $(wc -c <"$MSG") bytes (a daemon runs: no inline delivery)"
 daemon_start
 kill -STOP "$DAEMON"            # holds its lock, delivers nothing: the queue fills
-time_runs "baseline: process start (--version)" "$N" "$SM" --version
 time_runs "submission (spool write, 2 fsyncs)" "$N" "$SM" -C "$CONF" ops@example.com
+time_runs "baseline: process start (--version)" "$N" "$SM" --version
 echo "  queued: $(spooled)"
 
 echo "delivery from the spool: $N messages, $DELAY ms emulated round trip"
@@ -103,6 +103,6 @@ kill -STOP "$DAEMON"
 i=0; while [ $i -lt "$N" ]; do "$SM" -C "$CONF" ops@example.com <"$MSG" || exit 1; i=$((i + 1)); done
 START=$(delivered)
 kill -CONT "$DAEMON"
-drain "exorelay run queue runner (pooled, parallel)" "$START"
+drain "from the spool by exorelay run (pooled, parallel)" "$START"
 echo "  upstream sessions at most: $(standin_stat "max_concurrent/$STANDIN_MAILBOX")"
 kill "$DAEMON"; wait "$DAEMON" 2>/dev/null

@@ -62,7 +62,13 @@ static int expect(struct upstream *up, const char *step, int want,
         return -1;
     }
     report(up, step, r->code == want, r);
-    return r->code == want ? 0 : -1;
+    if (r->code == want)
+        return 0;
+    /* A default the caller may refine; without it a 421 (which marks the
+     * connection broken, so callers skip their diagnosis) left err empty. */
+    smtp_reply_set(err, 451, "4.4.0", "exorelay: %s: %s answered %d %s%s%s", step,
+                   up->cfg->server, r->code, r->enhanced, *r->enhanced ? " " : "", r->text);
+    return -1;
 }
 
 /* helo_name - [upstream] helo_name, else this host's name */

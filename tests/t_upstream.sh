@@ -232,6 +232,15 @@ has eod421 0 "final=421" && has eod421 0 "permanent=0" && has eod421 1 "rc=0" &&
 tap_ok $? "421 at end of data: 4xx, the next message on a new connection" || show eod421
 tap_ok "$(test $(( $(standin_count) - before )) = 1; echo $?)" "421 at end of data: 1 recorded"
 
+# 421 during the setup (greeting, EHLO): a 4xx that says so, never an empty reply
+for at in CONNECT EHLO; do
+    standin_ctl POST /reset >/dev/null
+    fault "\"smtp_421\": {\"at\": \"$at\", \"count\": 1}"
+    deliver setup421 -n 1 "$M/small.eml"
+    has setup421 0 "final=451" && has setup421 0 "permanent=0" && has setup421 0 "421"
+    tap_ok $? "421 at $at: a 451 naming the 421, not an empty reply" || show setup421
+done
+
 # Exchange's quota refusal is temporary
 fault '"eod_4xx": {"count": 1, "reply": "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception"}'
 deliver quota "$M/small.eml"
