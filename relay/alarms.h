@@ -21,6 +21,10 @@
  * [30, 14, ...]}}; see cred_expiry.h for the credential IDs, so a renewed
  * credential starts afresh. Entries of accounts no longer configured are
  * dropped.
+ *
+ * XXX While no account can deliver the alarm (Exchange unreachable, every
+ * credential expired) it is tried, and the failure logged, at every check
+ * (OPS_ALARM_INTERVAL); there is no backoff.
  */
 #ifndef EXORELAY_ALARMS_H
 #define EXORELAY_ALARMS_H

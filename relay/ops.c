@@ -2,9 +2,11 @@
  * ops.c - the operations thread of "exorelay run" (ops.h).
  *
  * One thread does it all, in a poll loop: answering a status request
- * takes microseconds, and the only slow job, an alarm mail, is rare
- * (a status request that arrives meanwhile waits for it; the client
- * gives up after CONTROL_TIMEOUT and reads the disk instead).
+ * takes microseconds, and the only slow job, an alarm mail, is rare.
+ * XXX A status request that arrives while an alarm mail is being sent
+ * waits for it; with Exchange unreachable that is up to connect_timeout,
+ * longer than the client's CONTROL_TIMEOUT, and "status --check" then
+ * reports the relay as not answering.
  *
  * The thread holds a reference on the current server generation
  * (smtpd_server_hold) while it uses its config and pools, so a reload

@@ -255,10 +255,9 @@ int diag_sendas(struct smtp_reply *r, const struct conf_account *acct,
         && strstr(reply->text, "SendAsDenied") == NULL)
         return 0;
     snprintf(q, sizeof(q), "%d %s SendAsDenied", reply->code, reply->enhanced);
-    diag_set(r, reply->code, reply->enhanced, "%s may not send as %s (%s): let the "
-             "exorelay milter rewrite the sender to %s (a [class] with send_as), or "
-             "grant the right: Add-RecipientPermission -Identity %s -Trustee %s "
-             "-AccessRights SendAs", acct->mailbox, sender, q, acct->mailbox, sender,
-             acct->mailbox);
+    diag_set(r, reply->code, reply->enhanced, "%s may not send as %s (%s): grant "
+             "it with Add-RecipientPermission -Identity %s -Trustee %s -AccessRights "
+             "SendAs, or let exorelay-milter rewrite the sender to the mailbox",
+             acct->mailbox, sender, q, sender, acct->mailbox);
     return 1;
 }

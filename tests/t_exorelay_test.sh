@@ -227,7 +227,7 @@ tap_ok $? "busy: the AUTH line shows Exchange's own 432 reply"
 
 run sendas "$C" --to rcpt@example.com --from boss@contoso.onmicrosoft.com
 expect_fail sendas message 77 "may not send as boss@contoso\.onmicrosoft\.com" \
-    "554 5\.2\.252" "rewrite the sender" \
+    "554 5\.2\.252" "rewrite the sender to the mailbox" \
     "Add-RecipientPermission -Identity boss@contoso\.onmicrosoft\.com -Trustee no-reply@contoso\.onmicrosoft\.com -AccessRights SendAs"
 grep -Eq '^  message +FAILED .*554 5\.2\.252 SendAsDenied' "$OUT/sendas"
 tap_ok $? "sendas: the message line shows Exchange's own reply"
