@@ -132,6 +132,7 @@ fuzz: fuzz-build
 # memcheck (tests/run wraps $BIN); an error or a leak in any process fails
 # its test. VALGRIND_TESTS selects tests by name (default: all).
 VALGRIND = valgrind --error-exitcode=99 --leak-check=full \
+	    --suppressions=$(CURDIR)/tests/valgrind.supp \
 	    --log-file=%q{EXORELAY_SANLOG}/vg.%p
 check-valgrind: deps
 	$(MAKE) all

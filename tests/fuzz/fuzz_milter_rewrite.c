@@ -3,11 +3,21 @@
  * (milter/rewrite.c) with the address parser (milter/addr.c) and the
  * display-name maker (milter/phrase.c) underneath.
  *
- * Input: byte 0 holds flags (bit 0: the message has a Reply-To; bits 1-2:
- * how many From headers, 0-3; bit 3: send_as empty, so the mailbox is
- * used), then NUL-separated fields: envelope sender, send_as (or
- * mailbox), the From header values (folded lines allowed: anyone who can
- * send mail, a guest typing a name into a portal, writes these).
+ * Input, field mode (byte 0 < 16): byte 0 holds flags (bit 0: the
+ * message has a Reply-To; bits 1-2: how many From headers, 0-3; bit 3:
+ * send_as empty, so the mailbox is used), then NUL-separated fields:
+ * envelope sender, send_as (or mailbox), the From header values (folded
+ * lines allowed: anyone who can send mail, a guest typing a name into a
+ * portal, writes these).
+ *
+ * Message mode (byte 0 >= 16): the rest is what the MTA tells the milter,
+ * one item a line: the MAIL arguments ("<a@b> SIZE=10"), then headers
+ * "Name: value", a line starting with white space continuing the last.
+ * They go through msg_mail() and msg_header() (milter/msg.c), the class
+ * is found as filter.c does (classify.c, with the config below), and a
+ * classified message gets its plan checked as in field mode. msg.c must
+ * keep every From, the first Subject unfolded, see a Reply-To, and count
+ * each X-Exorelay* header it was given.
  *
  * send_as and the mailbox come from the config, so only values that
  * config_load() accepts are tried (cv_send_as, cv_mailbox); the envelope
@@ -29,9 +39,15 @@
 #include <ctype.h>
 #include <strings.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "addr.h"
+#include "classify.h"
 #include "conf_value.h"
+#include "config.h"
 #include "fuzz.h"
+#include "msg.h"
 #include "phrase.h"
 #include "rewrite.h"
 
@@ -165,6 +181,186 @@ static void check_plan(const struct rewrite_in *in)
     rewrite_free(&out);
 }
 
+/* A config with the usual kinds of class: by sender, by subject, by
+ * header, and the default. */
+static const char conf_text[] =
+    "[account main]\n"
+    "tenant = 4f2c1d3e-9a8b-4c7d-b6e5-0a1b2c3d4e5f\n"
+    "client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b\n"
+    "client_secret_file = /etc/exorelay/main.secret\n"
+    "mailbox = no-reply@contoso.example\n"
+    "[account guest]\n"
+    "tenant = 4f2c1d3e-9a8b-4c7d-b6e5-0a1b2c3d4e5f\n"
+    "client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b\n"
+    "client_secret_file = /etc/exorelay/guest.secret\n"
+    "mailbox = guest@contoso.example\n"
+    "[milter]\n"
+    "local_domains = host.example, localhost\n"
+    "[class portal]\n"
+    "match_from = ise@*, *@portal.example\n"
+    "match_subject = ^(Guest|Sponsor)\n"
+    "send_as = G\xc3\xa4ste WLAN <guest-wifi@contoso.example>\n"
+    "account = guest\n"
+    "[class alarms]\n"
+    "match_header = X-Mailer: ^(Nagios|Zabbix)\n"
+    "send_as = \"Alarms, Ops\" <alarms@contoso.example>\n"
+    "[class default]\n"
+    "match_from = *\n"
+    "send_as = no-reply@contoso.example\n";
+
+/* fuzz_config - conf_text loaded once (from a memory file) */
+static const struct config *fuzz_config(void)
+{
+    static struct config *cfg;
+    char    path[64];
+    int     fd, nerr;
+
+    if (cfg)
+        return cfg;
+    config_skip_file_checks(1);
+    CHECK((fd = memfd_create("milter.conf", 0)) >= 0);
+    CHECK(write(fd, conf_text, sizeof(conf_text) - 1) == sizeof(conf_text) - 1);
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    cfg = config_load(path, stderr, &nerr);
+    CHECK(cfg != NULL);
+    close(fd);
+    return cfg;
+}
+
+/* next_line - the next line of s (CR LF or LF ended); NULL at the end */
+static char *next_line(char **s)
+{
+    char   *line = *s, *nl;
+
+    if (*line == 0)
+        return NULL;
+    nl = line + strcspn(line, "\n");
+    *s = *nl ? nl + 1 : nl;
+    *nl = 0;
+    if (nl > line && nl[-1] == '\r')
+        nl[-1] = 0;
+    return line;
+}
+
+/* split_args - "a b c" into argv (at most 15), in place */
+static void split_args(char *s, char **argv)
+{
+    int     n = 0;
+
+    for (char *tok = strtok(s, " "); tok && n < 15; tok = strtok(NULL, " "))
+        argv[n++] = tok;
+    argv[n] = NULL;
+}
+
+/* headers_of - the message's headers: name and (folded) value pairs */
+static size_t headers_of(char *s, char **names, char **values, size_t max)
+{
+    size_t  n = 0;
+    char   *line;
+
+    while ((line = next_line(&s)) != NULL) {
+        char   *colon;
+
+        if ((*line == ' ' || *line == '\t') && n > 0) {
+            /* folding: the value goes on in the next line */
+            char   *v = values[n - 1];
+            size_t  len = strlen(v);
+
+            values[n - 1] = realloc(v, len + strlen(line) + 3);
+            sprintf(values[n - 1] + len, "\r\n%s", line);
+        } else if ((colon = strchr(line, ':')) != NULL && n < max) {
+            *colon = 0;
+            names[n] = line;
+            values[n++] = strdup(colon + 1 + (colon[1] == ' '));
+        }
+    }
+    return n;
+}
+
+/* check_msg - what msg.c recorded from the headers */
+static void check_msg(const struct msg *m, char **names, char **values, size_t n)
+{
+    size_t  nfrom = 0, ntag = 0, counted = 0;
+    int     reply_to = 0;
+    const char *subject = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        if (strcasecmp(names[i], "From") == 0)
+            CHECK(strcmp(m->from[nfrom++], values[i]) == 0);
+        if (strcasecmp(names[i], "Subject") == 0 && subject == NULL)
+            subject = values[i];
+        reply_to |= strcasecmp(names[i], "Reply-To") == 0;
+        ntag += msg_is_tag_header(names[i]);
+    }
+    CHECK(m->nfrom == nfrom && m->has_reply_to == reply_to && !m->oom);
+    if (subject) {
+        char   *u = addr_unfold(subject);
+
+        CHECK(m->subject && strcmp(m->subject, u) == 0);
+        free(u);
+    } else {
+        CHECK(m->subject == NULL);
+    }
+    for (size_t i = 0; i < m->ntags; i++)
+        counted += (size_t) m->tags[i].count;
+    CHECK(counted == ntag);
+}
+
+/* message_mode - MAIL and headers through msg.c, classify, rewrite */
+static void message_mode(char *text)
+{
+    const struct config *cfg = fuzz_config();
+    static struct msg m;
+    char   *argv[16], *names[64], *values[64], *line, *from_addr = NULL;
+    size_t  n;
+    const struct conf_class *cl;
+    struct addr_list list;
+
+    /* The MTA hands over an SMTP argument: it holds no CR. */
+    if ((line = next_line(&text)) == NULL || strchr(line, '\r'))
+        return;
+    split_args(line, argv);
+    msg_reset(&m);
+    CHECK(msg_mail(&m, argv) == 0);
+    n = headers_of(text, names, values, 64);
+    for (size_t i = 0; i < n; i++)
+        CHECK(msg_header(&m, cfg, names[i], values[i]) == 0);
+    check_msg(&m, names, values, n);
+
+    /* The class, as filter.c finds it. */
+    if (m.nfrom > 0) {
+        char   *u = addr_unfold(m.from[0]);
+
+        if (addr_parse(u, &list) == 0) {
+            if (addr_pick(&list))
+                from_addr = strdup(addr_pick(&list)->addr);
+            addr_list_free(&list);
+        }
+        free(u);
+    }
+    struct classify_facts f = {
+        .env_from = m.env_from, .from_addr = from_addr, .subject = m.subject,
+        .headers = m.kept, .nheaders = m.nkept,
+    };
+    cl = classify(cfg, &f);
+    CHECK(cl != NULL && config_class(cfg, cl->name) == cl);   /* default */
+    {
+        const struct conf_account *acct = config_account(cfg, cl->account);
+        struct rewrite_in in = {
+            .from = m.from, .nfrom = m.nfrom, .env_from = m.env_from,
+            .has_reply_to = m.has_reply_to, .send_as = cl->send_as,
+            .mailbox = acct->mailbox, .class_name = cl->name, .account = acct->name,
+        };
+
+        CHECK(acct != NULL);
+        check_plan(&in);
+    }
+    free(from_addr);
+    for (size_t i = 0; i < n; i++)
+        free(values[i]);
+    msg_reset(&m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct rewrite_in in;
@@ -177,6 +373,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf = malloc(size + 1);
     memcpy(buf, data, size);
     buf[size] = 0;
+    if (data[0] >= 16) {
+        message_mode(buf + 1);
+        free(buf);
+        return 0;
+    }
     p = buf + 1;
     end = buf + size;
 

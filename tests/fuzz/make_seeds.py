@@ -170,6 +170,19 @@ MR = {
     "folded": mr(2, "X@Y", "x@y", "Very Long\r\n Name <x@y>"),
     "no-address": mr(2, "a@b", "Display Only", "a@b"),
 }
+# Message mode (byte 0 >= 16): MAIL arguments, then header lines.
+MR.update({
+    "msg-portal": b"\x10<ise@host.example> SIZE=2048\r\n"
+                  b"From: Cisco ISE <ise@host.example>\r\nSubject: Guest account created\r\n"
+                  b"To: guest@example.net\r\nX-Exorelay: class=forged\r\n",
+    "msg-alarm-folded": b"\x10<nagios@host.example>\n"
+                        b"From: Nagios\n\t<nagios@host.example>\nX-Mailer: Nagios 4.4\n"
+                        b"Subject: =?UTF-8?B?w6l0w6k=?=\n  continued\nReply-To: ops@example.com\n"
+                        b"x-exorelay-original-from: a\nX-EXORELAY-Original-From: b\n",
+    "msg-bounce": b"\x10<>\nFrom: MAILER-DAEMON@host.example (Mail Delivery System)\n"
+                  b"Subject: Undelivered Mail Returned to Sender\n",
+    "msg-no-from": b"\x10<root@host.example> SIZE=x\nSubject: cron\nSubject: second\n",
+})
 for k, v in MR.items():
     put("milter_rewrite", k, v)
 

@@ -42,7 +42,7 @@ static struct config *load(const char *dir)
 static int from_header(const struct config *cfg, const char *hdr, const char **name)
 {
     const struct conf_account *a = NULL;
-    struct smtp_reply err;
+    static struct smtp_reply err;       /* *name may point into it */
     int rc = acct_from_header(cfg, hdr, strlen(hdr), &a, &err);
 
     *name = rc > 0 ? a->name : rc < 0 ? err.enhanced : "none";
