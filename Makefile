@@ -2,11 +2,14 @@
 #
 # Layout convention (so that adding a module never needs an edit here):
 #   common/*.c          -> build/libcommon.a   (config, logging, strings)
-#   relay/*.c           -> build/librelay.a    (everything but *_main.c)
+#   relay/PART/*.c      -> build/librelay.a    (everything but *_main.c; the
+#                          parts and their order: relay/LAYERS)
 #   milter/*.c          -> build/libmilterx.a  (everything but *_main.c)
-#   relay/exorelay_main.c        -> bin/exorelay
-#   relay/sendmail_main.c        -> bin/exorelay-sendmail
-#   milter/milter_main.c         -> bin/exorelay-milter
+#   relay/admin/exorelay_main.c     -> bin/exorelay
+#   relay/sendmail/sendmail_main.c  -> bin/exorelay-sendmail
+#   milter/milter_main.c            -> bin/exorelay-milter
+# Includes name their part: "common/log.h", "token/token.h" (-I. -Irelay);
+# a header of the same folder is included by its bare name.
 #   tests/unit/test_*.c -> one test program each, linked with all libraries
 #   tests/unit/tool_*.c -> helper programs for the shell tests (not run alone)
 #   tests/fuzz/fuzz_*.c -> libFuzzer targets (make fuzz, build-fuzz/fuzz/)
@@ -27,7 +30,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
 SAN_FLAGS ?=
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE -pthread \
-             -Icommon -Irelay -Imilter -MMD -MP
+             -I. -Irelay -MMD -MP
 LIBS      = -lmilter -lcurl -ljansson -lssl -lcrypto -lpthread
 LDFLAGS  ?=
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
@@ -36,7 +39,7 @@ VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ALL_CFLAGS += -DEXORELAY_VERSION='"$(VERSION)"'
 
 COMMON_SRC := $(wildcard common/*.c)
-RELAY_SRC  := $(filter-out %_main.c,$(wildcard relay/*.c))
+RELAY_SRC  := $(filter-out %_main.c,$(wildcard relay/*/*.c))
 MILTER_SRC := $(filter-out %_main.c,$(wildcard milter/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 TOOL_SRC   := $(wildcard tests/unit/tool_*.c)
@@ -74,11 +77,11 @@ $(LIBMILTER): $(call obj,$(MILTER_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/exorelay: $(BUILD)/relay/exorelay_main.o $(ALL_LIBS)
+$(BUILD)/bin/exorelay: $(BUILD)/relay/admin/exorelay_main.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
-# setgid: load only the libraries it uses (no curl, no TLS; see sendmail_inline.c)
-$(BUILD)/bin/exorelay-sendmail: $(BUILD)/relay/sendmail_main.o $(ALL_LIBS)
+# setgid: load only the libraries it uses (no curl, no TLS; see sendmail/sendmail_inline.c)
+$(BUILD)/bin/exorelay-sendmail: $(BUILD)/relay/sendmail/sendmail_main.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $< $(ALL_LIBS) $(LIBS)
 $(BUILD)/bin/exorelay-milter: $(BUILD)/milter/milter_main.o $(ALL_LIBS)

@@ -22,7 +22,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "common/config.h"
 
 struct header {
     char   *name;

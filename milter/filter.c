@@ -27,7 +27,7 @@
 #include "apply.h"
 #include "classify.h"
 #include "filter.h"
-#include "log.h"
+#include "common/log.h"
 #include "mconf.h"
 #include "msg.h"
 #include "rewrite.h"

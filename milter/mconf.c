@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "mconf.h"
 
 static pthread_mutex_t mconf_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -21,7 +21,7 @@
 #ifndef EXORELAY_MCONF_H
 #define EXORELAY_MCONF_H
 
-#include "config.h"
+#include "common/config.h"
 
 struct mconf {
     struct config *cfg;

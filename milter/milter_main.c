@@ -36,10 +36,10 @@
 #include <libmilter/mfapi.h>
 
 #include "filter.h"
-#include "log.h"
+#include "common/log.h"
 #include "mconf.h"
 #include "msock.h"
-#include "privs.h"
+#include "common/privs.h"
 
 #define PROGNAME "exorelay-milter"
 #define DEFAULT_SOCKET_GROUP "postfix"

@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "classify.h"
-#include "config.h"
+#include "common/config.h"
 
 struct tag_count {
     char   *name;               /* as first seen */

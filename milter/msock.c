@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "msock.h"
 
 /* msock_unix_path - the file of a unix socket spec, NULL for inet */

@@ -17,7 +17,7 @@ SM="$BIN/exorelay-sendmail"
 LOG=$TESTS_TMP/daemon.log
 MSGS=$STANDIN_MSGDIR
 
-# The daemon: "exorelay run -f" starts the queue runner (relay/queue_runner.c).
+# The daemon: "exorelay run -f" starts the queue runner (relay/spool/queue_runner.c).
 daemon_start() {
     rm -f "$SPOOL/pid"          # a killed daemon's: wait for the new one's
     "$BIN/exorelay" -c "$CONF" run -f >>"$LOG" 2>&1 &
@@ -52,7 +52,7 @@ ok "by exorelay queue deliver, which reports it sent" grep -q ": sent: 1 sent" "
 ok "the spool is empty again" queue_empty
 
 # XXX "at": "MAIL": a 421 at the greeting or EHLO currently reaches us
-# without its text (relay/upstream_open.c expect() does not fill err)
+# without its text (relay/upstream/upstream_open.c expect() does not fill err)
 faults '{"smtp_421": {"at": "MAIL"}}'
 submit inline-2 rcpt@example.com
 ok "upstream down, no daemon: still exit 0 (the message is safe)" test $? = 0

@@ -20,7 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "common/config.h"
 #include "fuzz.h"
 
 /* file_lines - how many lines the file has (a last line without LF counts) */

@@ -42,14 +42,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "classify.h"
-#include "conf_value.h"
-#include "config.h"
+#include "milter/addr.h"
+#include "milter/classify.h"
+#include "common/conf_value.h"
+#include "common/config.h"
 #include "fuzz.h"
-#include "msg.h"
-#include "phrase.h"
-#include "rewrite.h"
+#include "milter/msg.h"
+#include "milter/phrase.h"
+#include "milter/rewrite.h"
 
 /* next_field - the NUL-terminated field at *p (or "" past the end) */
 static const char *next_field(const char **p, const char *end)

@@ -1,7 +1,7 @@
 /*
  * fuzz_smtp_data.c - libFuzzer target: the DATA encoder of the SMTP client
- * side (relay/smtp_data.c), checked against the server's scanner
- * (relay/smtpd_data.c).
+ * side (relay/proto/smtp_data.c), checked against the server's scanner
+ * (relay/proto/smtpd_data.c).
  *
  * Input: bytes 0-3 seed the cutting pattern, the rest is message content
  * with any line ends (LF, CRLF, bare CR), as exorelay-sendmail or the
@@ -20,8 +20,8 @@
  *    CR LF and an unfinished last line ended.
  */
 #include "fuzz.h"
-#include "smtp_data.h"
-#include "smtpd_data.h"
+#include "proto/smtp_data.h"
+#include "proto/smtpd_data.h"
 
 /* encode - the whole stream for in, cut by seed */
 static char *encode(const char *in, size_t len, uint32_t seed,

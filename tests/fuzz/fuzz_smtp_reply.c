@@ -1,7 +1,7 @@
 /*
  * fuzz_smtp_reply.c - libFuzzer target: replies read from the upstream
- * (relay/smtp_reply.c) and how they are passed on to our own client
- * (relay/smtpd_io.c cio_reply).
+ * (relay/proto/smtp_reply.c) and how they are passed on to our own client
+ * (relay/server/smtpd_io.c cio_reply).
  *
  * Input: byte 0 sizes the buffer of smtp_reply_oneline(), the rest is
  * what an upstream server (or something in its place) sends: lines split
@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "smtp_reply.h"
-#include "smtpd_io.h"
+#include "proto/smtp_reply.h"
+#include "server/smtpd_io.h"
 
 /* check_enhanced - "" or class.subject.detail of the reply's class */
 static void check_enhanced(const struct smtp_reply *r)

@@ -1,6 +1,6 @@
 /*
  * fuzz_smtpd_cmd.c - libFuzzer target: how the SMTP server reads and parses
- * commands (relay/smtpd_io.c cio_getline, relay/smtpd_cmd.c).
+ * commands (relay/server/smtpd_io.c cio_getline, relay/proto/smtpd_cmd.c).
  *
  * Input: byte 0 says which EHLO keywords the upstream offered (bit per
  * SIZE, 8BITMIME, SMTPUTF8, DSN), the rest is what a client sends in the
@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "smtpd_cmd.h"
-#include "smtpd_io.h"
+#include "proto/smtpd_cmd.h"
+#include "server/smtpd_io.h"
 
 static const char *const ext_names[] = {"SIZE", "8BITMIME", "SMTPUTF8", "DSN"};
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_smtpd_data.c - libFuzzer target: the SMTP server's DATA scanner
- * (relay/smtpd_data.c) on arbitrary client bytes.
+ * (relay/proto/smtpd_data.c) on arbitrary client bytes.
  *
  * Input: byte 0 picks the size limit (0 = none, else a small one so the
  * oversize path runs), bytes 1-4 seed the cutting pattern, the rest is
@@ -21,7 +21,7 @@
  *    oversize is set.
  */
 #include "fuzz.h"
-#include "smtpd_data.h"
+#include "proto/smtpd_data.h"
 
 struct scan_result {
     char   *out;

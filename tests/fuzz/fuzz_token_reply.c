@@ -1,6 +1,6 @@
 /*
  * fuzz_token_reply.c - libFuzzer target: the reader of the token
- * endpoint's answer (relay/token_reply.c, relay/entra_diag.c).
+ * endpoint's answer (relay/token/token_reply.c, relay/token/entra_diag.c).
  *
  * Input: byte 0 picks the HTTP status (200 mostly, else 400, 401, 429,
  * 500, 503 or an odd one), byte 1 the Retry-After seconds, the rest is the
@@ -23,7 +23,7 @@
 #include <jansson.h>
 
 #include "fuzz.h"
-#include "token_int.h"
+#include "token/token_int.h"
 
 static const long statuses[] = {400, 401, 429, 500, 503, 302, 0, 404};
 

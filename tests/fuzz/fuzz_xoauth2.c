@@ -1,6 +1,6 @@
 /*
  * fuzz_xoauth2.c - libFuzzer target: the XOAUTH2 encoder and the decoder of
- * its error challenge (relay/xoauth2.c).
+ * its error challenge (relay/proto/xoauth2.c).
  *
  * Input: byte 0 is the length of the user name (mod the rest), then the
  * user name, then the token; the whole input after byte 0 is also tried
@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 
 #include "fuzz.h"
-#include "xoauth2.h"
+#include "proto/xoauth2.h"
 
 /* check_base64 - the alphabet, padding only at the end */
 static void check_base64(const char *s, size_t len)

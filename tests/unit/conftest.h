@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "common/config.h"
 
 #define CONFTEST_BASE \
     "[account main]\n" \

@@ -11,7 +11,7 @@
 #include <curl/curl.h>
 
 #include "tap.h"
-#include "token_int.h"
+#include "token/token_int.h"
 
 #define TRACE "0e4a9b3c-1111-4d2e-9f00-7a6b5c4d3e2f"
 #define CORR "5c3b2a19-2222-4e3f-8a11-6b5c4d3e2f1a"

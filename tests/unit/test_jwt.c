@@ -12,7 +12,7 @@
 
 #include "tap.h"
 #include "testcert.h"
-#include "token_int.h"
+#include "token/token_int.h"
 
 #define AUD "https://login.example/tenant/oauth2/v2.0/token"
 #define CLIENT "11111111-2222-3333-4444-555555555555"

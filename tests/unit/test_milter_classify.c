@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "msg.h"
+#include "milter/classify.h"
+#include "milter/msg.h"
 #include "tap.h"
 
 static char *alarm_from[] = {"root@*", "nagios@*"};

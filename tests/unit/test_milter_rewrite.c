@@ -8,9 +8,9 @@
 
 #include <openssl/evp.h>
 
-#include "addr.h"
-#include "phrase.h"
-#include "rewrite.h"
+#include "milter/addr.h"
+#include "milter/phrase.h"
+#include "milter/rewrite.h"
 #include "tap.h"
 
 /* parse_one - parse value; check count, and display/comment/addr of mailbox idx */

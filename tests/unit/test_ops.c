@@ -8,14 +8,14 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "alarms.h"
-#include "cred_expiry.h"
-#include "livetest.h"
-#include "metrics.h"
-#include "stats.h"
-#include "status_show.h"
+#include "admin/alarms.h"
+#include "admin/cred_expiry.h"
+#include "admin/livetest.h"
+#include "admin/metrics.h"
+#include "support/stats.h"
+#include "admin/status_show.h"
 #include "tap.h"
-#include "upstream_diag.h"
+#include "upstream/upstream_diag.h"
 
 /* days - the expiry arithmetic around the end of a day (23:59:59 UTC) */
 static void days(void)

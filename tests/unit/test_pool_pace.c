@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "pool.h"
+#include "pool/pool.h"
 #include "tap.h"
 
 int main(void)

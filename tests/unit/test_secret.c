@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "secret.h"
+#include "common/secret.h"
 #include "tap.h"
 
 int main(void)

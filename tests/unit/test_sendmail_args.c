@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "sendmail_args.h"
+#include "sendmail/sendmail_args.h"
 #include "tap.h"
 
 static struct sendmail_opts o;

@@ -9,9 +9,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "addr_list.h"
-#include "dsn.h"
-#include "sendmail_msg.h"
+#include "sendmail/addr_list.h"
+#include "spool/dsn.h"
+#include "sendmail/sendmail_msg.h"
 #include "tap.h"
 
 static void free_vec(char **v, size_t n)

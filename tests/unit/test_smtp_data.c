@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_data.h"
+#include "proto/smtp_data.h"
 #include "tap.h"
 
 /* encode - the whole stream for in, cut into pieces of at most step bytes */

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "smtp_reply.h"
+#include "proto/smtp_reply.h"
 #include "tap.h"
 
 /* feed - give lines to a fresh reply; returns the last add_line result */

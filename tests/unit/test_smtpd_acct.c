@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "smtpd_int.h"
+#include "server/smtpd_int.h"
 #include "tap.h"
 
 static struct config *load(const char *dir)

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "smtpd_cmd.h"
-#include "smtpd_io.h"
+#include "proto/smtpd_cmd.h"
+#include "server/smtpd_io.h"
 #include "tap.h"
 
 static void verbs(void)

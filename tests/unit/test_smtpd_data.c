@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtpd_data.h"
+#include "proto/smtpd_data.h"
 #include "tap.h"
 
 struct result {

@@ -13,7 +13,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "spool.h"
+#include "spool/spool.h"
 #include "tap.h"
 
 static char spool[512];

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "token_int.h"
+#include "token/token_int.h"
 
 static char dir[512];
 

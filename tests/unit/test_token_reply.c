@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "token_int.h"
+#include "token/token_int.h"
 
 static int parse(const char *body, secret_t **tok, long *exp)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "tap.h"
-#include "token_int.h"
+#include "token/token_int.h"
 
 int main(void)
 {

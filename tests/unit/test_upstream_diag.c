@@ -9,7 +9,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "tap.h"
-#include "upstream_diag.h"
+#include "upstream/upstream_diag.h"
 
 static struct config cfg;
 static struct conf_account acct;

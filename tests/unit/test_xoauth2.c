@@ -7,9 +7,9 @@
 
 #include <openssl/evp.h>
 
-#include "secret.h"
+#include "common/secret.h"
 #include "tap.h"
-#include "xoauth2.h"
+#include "proto/xoauth2.h"
 
 int main(void)
 {

@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "deliver.h"
-#include "log.h"
-#include "token.h"
+#include "common/config.h"
+#include "pool/deliver.h"
+#include "common/log.h"
+#include "token/token.h"
 
 static struct config *cfg;
 static const struct conf_account *account_used;

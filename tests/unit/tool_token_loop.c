@@ -23,9 +23,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "log.h"
-#include "token.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "token/token.h"
 
 #define MAX_DISTINCT 4096
 

@@ -1,0 +1,97 @@
+/*
+ * cmd_queue.c - "exorelay queue [list|flush|delete ID]": the spool written
+ * by exorelay-sendmail (see spool.h).
+ *
+ *	list		every queued message: ID, size, age, attempts, sender,
+ *			last error, recipients left; then the failed/ folder
+ *	flush		deliver everything now, ignoring retry times
+ *	delete ID	remove a message (queued, waiting in maildrop, or in
+ *			failed/) and its state
+ *	deliver ID	one delivery attempt at one message now (what
+ *			exorelay-sendmail runs when no daemon does)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "spool/queue_flush.h"
+#include "spool/spool.h"
+#include "spool/spool_list.h"
+
+/* delete_in - remove sub/ID if there; 1 removed, 0 absent, -1 busy */
+static int delete_in(const char *spool_dir, const char *sub, const char *id)
+{
+    char path[4096];
+    int fd;
+
+    if (spool_path(path, sizeof(path), spool_dir, sub, id, NULL) < 0)
+        return 0;
+    /* the lock: never pull a file from under a delivery in progress */
+    if ((fd = spool_open_locked(path, O_RDONLY)) < 0)
+        return errno == EWOULDBLOCK ? -1 : 0;
+    int rc = unlink(path) == 0 ? 1 : 0;
+    close(fd);
+    return rc;
+}
+
+static int queue_delete(const struct config *cfg, const char *id)
+{
+    static const char *const subs[] = {SPOOL_QUEUE, SPOOL_MAILDROP, SPOOL_FAILED};
+    char path[4096];
+    int found = 0;
+
+    if (!spool_id_ok(id)) {
+        fprintf(stderr, "exorelay: queue delete: '%s' is not a queue ID (20 hex digits, "
+                "as \"exorelay queue list\" shows)\n", id);
+        return EX_USAGE;
+    }
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        int rc = delete_in(cfg->spool_dir, subs[i], id);
+        if (rc < 0) {
+            fprintf(stderr, "exorelay: %s is being delivered right now; try again in a "
+                    "moment\n", id);
+            return EX_TEMPFAIL;
+        }
+        found += rc;
+    }
+    if (spool_path(path, sizeof(path), cfg->spool_dir, SPOOL_FAILED, id, ".reason") == 0)
+        unlink(path);
+    spool_state_remove(cfg->spool_dir, id);
+    if (!found) {
+        fprintf(stderr, "exorelay: no message %s in %s\n", id, cfg->spool_dir);
+        return EX_NOINPUT;
+    }
+    printf("%s: deleted\n", id);
+    return EX_OK;
+}
+
+int cmd_queue(struct config *cfg, int argc, char **argv)
+{
+    const char *what = argc > 1 ? argv[1] : "list";
+
+    if (strcmp(what, "list") == 0 && argc <= 2) {
+        if (spool_list(cfg->spool_dir, stdout, 1) < 0) {
+            fprintf(stderr, "exorelay: cannot read the queue in %s: %s\n", cfg->spool_dir,
+                    strerror(errno));
+            return EX_NOPERM;
+        }
+        return EX_OK;
+    }
+    if (strcmp(what, "flush") == 0 && argc == 2)
+        return queue_flush(cfg, stdout);
+    if (strcmp(what, "delete") == 0 && argc == 3)
+        return queue_delete(cfg, argv[2]);
+    if (strcmp(what, "deliver") == 0 && argc == 3) {
+        if (!spool_id_ok(argv[2])) {
+            fprintf(stderr, "exorelay: queue deliver: '%s' is not a queue ID\n", argv[2]);
+            return EX_USAGE;
+        }
+        return queue_deliver_id(cfg, argv[2], stdout);
+    }
+    fprintf(stderr, "usage: exorelay queue [list | flush | delete ID | deliver ID]\n");
+    return EX_USAGE;
+}

@@ -1,0 +1,30 @@
+/*
+ * commands.h - the subcommands of the exorelay program (see exorelay(8)).
+ *
+ * Each takes the loaded, validated config and the arguments after the
+ * subcommand name (argv[0] is the subcommand), and returns the process exit
+ * status (<sysexits.h>). Each lives in its own file: cmd_NAME.c.
+ */
+#ifndef EXORELAY_COMMANDS_H
+#define EXORELAY_COMMANDS_H
+
+#include "common/config.h"
+
+/* Global options parsed by exorelay_main.c, visible to the commands. */
+struct global_opts {
+    const char *config_path;
+    int         foreground;     /* run -f */
+};
+extern struct global_opts global_opts;
+
+int cmd_run(struct config *cfg, int argc, char **argv);
+int cmd_test(struct config *cfg, int argc, char **argv);
+int cmd_token(struct config *cfg, int argc, char **argv);
+int cmd_status(struct config *cfg, int argc, char **argv);
+int cmd_queue(struct config *cfg, int argc, char **argv);
+
+/* Added by the operations issue. */
+int cmd_credential(struct config *cfg, int argc, char **argv);
+void cmd_test_config_failed(const char *path, int nerrors);
+
+#endif

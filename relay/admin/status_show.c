@@ -1,0 +1,241 @@
+/*
+ * status_show.c - render the status document (status_show.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cred_expiry.h"
+#include "support/stats.h"
+#include "status_show.h"
+
+/* num - an integer member, def when absent */
+static json_int_t num(json_t *o, const char *key, json_int_t def)
+{
+    json_t *v = json_object_get(o, key);
+
+    return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+/* str - a string member, "" when absent */
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+/* stamp - "2027-06-25 12:00:00 UTC" */
+static char *stamp(json_int_t t, char *buf, size_t size)
+{
+    time_t  tt = (time_t) t;
+    struct tm tm;
+
+    strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&tt, &tm));
+    return buf;
+}
+
+/* duration - "3d 4h", "2h 5m", "42m", "17s" */
+static char *duration(long long s, char *buf, size_t size)
+{
+    if (s >= 86400)
+        snprintf(buf, size, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+    else if (s >= 3600)
+        snprintf(buf, size, "%lldh %lldm", s / 3600, s % 3600 / 60);
+    else if (s >= 60)
+        snprintf(buf, size, "%lldm", s / 60);
+    else
+        snprintf(buf, size, "%llds", s);
+    return buf;
+}
+
+/* credential_text - "client secret expires in 9 days (2027-07-04)" */
+static char *credential_text(json_t *cred, char *buf, size_t size)
+{
+    char    when[96];
+
+    if (json_object_get(cred, "expires") == NULL)
+        snprintf(buf, size, "%s: expiry unknown (%s)", str(cred, "kind"),
+                 str(cred, "problem"));
+    else
+        snprintf(buf, size, "%s %s", str(cred, "kind"),
+                 cred_when((long) num(cred, "days_left", 0), (time_t) num(cred, "expires", 0),
+                           when, sizeof(when)));
+    return buf;
+}
+
+/* token_text - the cached token and the last failure */
+static void print_token(FILE *fp, json_t *tok, json_int_t now)
+{
+    char    b1[64], b2[32];
+    json_t *fail = json_object_get(tok, "failure");
+    json_int_t exp = num(tok, "expires", 0);
+
+    if (json_is_true(json_object_get(tok, "cached")) && exp > now)
+        fprintf(fp, "  token       valid until %s (%s left)\n", stamp(exp, b1, sizeof(b1)),
+                duration(exp - now, b2, sizeof(b2)));
+    else
+        fprintf(fp, "  token       none cached (fetched when mail needs one)\n");
+    if (fail != NULL)
+        fprintf(fp, "  token error %s\n              fix: %s\n", str(fail, "cause"),
+                str(fail, "fix"));
+}
+
+/* print_account - one account's block */
+static void print_account(FILE *fp, json_t *a, json_int_t now)
+{
+    char    buf[512];
+    json_t *pool = json_object_get(a, "pool"), *c = json_object_get(a, "counters");
+    json_t *err = json_object_get(a, "last_error");
+
+    fprintf(fp, "\naccount %s (%s)\n", str(a, "name"), str(a, "mailbox"));
+    fprintf(fp, "  credential  %s\n", credential_text(json_object_get(a, "credential"),
+                                                   buf, sizeof(buf)));
+    print_token(fp, json_object_get(a, "token"), now);
+    if (pool != NULL)
+        fprintf(fp, "  pool        %lld open, %lld busy\n", (long long) num(pool, "open", 0),
+                (long long) num(pool, "busy", 0));
+    if (c != NULL) {
+        fprintf(fp, "  messages   ");
+        for (int i = 0; i < STATS_NCOUNTERS; i++)
+            fprintf(fp, "%s %lld %s", i ? "," : "",
+                    (long long) num(c, stats_counter_name(i), 0), stats_counter_name(i));
+        fprintf(fp, "\n");
+    }
+    if (err != NULL)
+        fprintf(fp, "  last error  %s: %s\n", stamp(num(err, "time", 0), buf, sizeof(buf)),
+                str(err, "text"));
+}
+
+/* status_print - see status_show.h */
+void status_print(FILE *fp, json_t *st)
+{
+    json_t *d = json_object_get(st, "daemon"), *spool = json_object_get(st, "spool");
+    json_int_t now = num(st, "now", 0);
+    size_t  i;
+    json_t *a;
+    char    b[32];
+
+    if (json_is_object(d))
+        fprintf(fp, "exorelay %s running, pid %lld, up %s\n", str(d, "version"),
+                (long long) num(d, "pid", 0), duration(now - num(d, "started", now), b, sizeof(b)));
+    else if (json_is_true(json_object_get(st, "unanswered")))
+        fprintf(fp, "exorelay runs but does not answer (%s); what is on disk:\n",
+                str(st, "why"));
+    else
+        fprintf(fp, "exorelay is not running (%s); what is on disk:\n", str(st, "why"));
+    fprintf(fp, "config      %s\n", str(st, "config"));
+    if (json_object_size(spool) > 0)
+        fprintf(fp, "spool       %lld waiting, %lld queued, %lld failed\n",
+                (long long) num(spool, "waiting", 0), (long long) num(spool, "queued", 0),
+                (long long) num(spool, "failed", 0));
+    json_array_foreach(json_object_get(st, "accounts"), i, a)
+        print_account(fp, a, now);
+}
+
+/* What --check found: the worst level, the problems, the figures. */
+struct verdict {
+    int     level;
+    char    text[1024];
+    char    perf[1024];
+};
+
+/* append - printf at the end of buf, cut at its size */
+static void __attribute__((format(printf, 3, 4)))
+append(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t  used = strlen(buf);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf + used, size - used, fmt, ap);
+    va_end(ap);
+}
+
+/* problem - note one finding at level */
+static void problem(struct verdict *v, int level, const char *account, const char *what)
+{
+    append(v->text, sizeof(v->text), "%s%s%s%s", v->text[0] ? "; " : "",
+           account ? account : "", account ? ": " : "", what);
+    if (level > v->level)
+        v->level = level;
+}
+
+/* check_credential - expiry against [alarms] */
+static void check_credential(const struct config *cfg, struct verdict *v, json_t *a)
+{
+    json_t *cred = json_object_get(a, "credential");
+    const char *name = str(a, "name");
+    long    days = (long) num(cred, "days_left", 0);
+    int     warn = -1;
+    char    buf[512];
+
+    for (size_t i = 0; i < cfg->nalarm_days; i++)
+        if (cfg->alarm_days[i] > warn)
+            warn = cfg->alarm_days[i];
+    credential_text(cred, buf, sizeof(buf));
+    if (json_object_get(cred, "expires") == NULL) {
+        if (strcmp(str(cred, "kind"), "certificate") == 0)
+            problem(v, CHECK_WARNING, name, buf);
+        return;
+    }
+    append(v->perf, sizeof(v->perf), "%s'%s_credential_days'=%ld;%d;%d",
+           v->perf[0] ? " " : "", name, days, warn, cfg->alarm_critical_days);
+    if (days <= cfg->alarm_critical_days)
+        problem(v, CHECK_CRITICAL, name, buf);
+    else if (days <= warn)
+        problem(v, CHECK_WARNING, name, buf);
+}
+
+/* check_token - a failing token request */
+static void check_token(struct verdict *v, json_t *a, json_int_t now)
+{
+    json_t *tok = json_object_get(a, "token"), *fail = json_object_get(tok, "failure");
+    int     usable = json_is_true(json_object_get(tok, "cached"))
+        && num(tok, "expires", 0) > now;
+    char    buf[400];
+
+    if (fail == NULL)
+        return;
+    snprintf(buf, sizeof(buf), "token request fails: %s", str(fail, "cause"));
+    problem(v, json_is_true(json_object_get(fail, "temporary")) || usable
+            ? CHECK_WARNING : CHECK_CRITICAL, str(a, "name"), buf);
+}
+
+/* check_counters - figures only: monitors graph them */
+static void check_counters(struct verdict *v, json_t *a)
+{
+    json_t *c = json_object_get(a, "counters");
+
+    for (int i = 1; c != NULL && i < STATS_NCOUNTERS; i++)
+        append(v->perf, sizeof(v->perf), " '%s_%s'=%lldc", str(a, "name"),
+               stats_counter_name(i), (long long) num(c, stats_counter_name(i), 0));
+}
+
+/* status_check - see status_show.h */
+int status_check(const struct config *cfg, json_t *st, char *line, size_t size)
+{
+    static const char *const names[] = {"OK", "WARNING", "CRITICAL"};
+    struct verdict v = { CHECK_OK, "", "" };
+    json_int_t now = num(st, "now", 0);
+    size_t  i;
+    json_t *a;
+
+    if (json_is_true(json_object_get(st, "unanswered")))
+        problem(&v, CHECK_CRITICAL, NULL, "relay does not answer on its control socket");
+    else if (!json_is_object(json_object_get(st, "daemon")))
+        problem(&v, CHECK_CRITICAL, NULL, "relay not running");
+    json_array_foreach(json_object_get(st, "accounts"), i, a) {
+        check_credential(cfg, &v, a);
+        check_token(&v, a, now);
+        check_counters(&v, a);
+    }
+    if (v.level == CHECK_OK)
+        snprintf(v.text, sizeof(v.text), "%zu account%s, credentials and tokens fine",
+                 json_array_size(json_object_get(st, "accounts")),
+                 json_array_size(json_object_get(st, "accounts")) == 1 ? "" : "s");
+    snprintf(line, size, "EXORELAY %s - %s%s%s", names[v.level], v.text,
+             v.perf[0] ? " | " : "", v.perf);
+    return v.level;
+}

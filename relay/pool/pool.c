@@ -1,0 +1,325 @@
+/*
+ * pool.c - per-account pool of authenticated upstream connections
+ * (pool.h).
+ *
+ * One mutex guards the list; nothing slow happens under it: connections
+ * are opened and closed (QUIT) with the lock released, and the slot of a
+ * connection being opened is counted in nopen so max_connections holds at
+ * every instant. Idle connections are kept most-recently-used first, so a
+ * light load keeps reusing one warm connection and lets the others idle out.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "support/iowait.h"
+#include "common/log.h"
+#include "pool.h"
+
+struct pool_conn {
+    struct upstream *up;
+    time_t  idle_since;
+    int     busy;
+    int     needs_rset;
+    struct pool_conn *next;
+};
+
+struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;               /* a slot or an idle connection */
+    const struct config *cfg;
+    const struct conf_account *acct;
+    struct token_engine *te;
+    struct pool_conn *conns;            /* open: idle first (MRU), then busy */
+    int     nopen;                      /* in conns, plus being opened */
+    int     max;
+    int     max_seen;
+    unsigned fail_gen;                  /* bumped when an open fails */
+    struct smtp_reply fail;             /* that failure */
+    double  pace_tat;                   /* pacing: theoretical arrival time */
+};
+
+/* pool_new - an empty pool for one account */
+struct pool *pool_new(const struct config *cfg, const struct conf_account *acct,
+                      struct token_engine *te)
+{
+    struct pool *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return NULL;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    p->cfg = cfg;
+    p->acct = acct;
+    p->te = te;
+    p->max = acct->max_connections > 0 ? acct->max_connections : 3;
+    return p;
+}
+
+/* reusable - an idle connection may serve another message */
+static int reusable(const struct pool *p, struct pool_conn *c, time_t now)
+{
+    time_t  expiry = upstream_token_expiry(c->up);
+
+    return now - c->idle_since < p->cfg->pool_idle
+        && expiry - now > POOL_TOKEN_MARGIN
+        && upstream_idle_ok(c->up);
+}
+
+/* unlink_conn - take c out of the list (lock held) */
+static void unlink_conn(struct pool *p, struct pool_conn *c)
+{
+    for (struct pool_conn **pp = &p->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    c->next = NULL;
+}
+
+/* take_stale - move idle connections that must not be reused to *dead */
+static void take_stale(struct pool *p, time_t now, int all, struct pool_conn **dead)
+{
+    struct pool_conn *c, *next;
+
+    for (c = p->conns; c != NULL; c = next) {
+        next = c->next;
+        if (!c->busy && (all || !reusable(p, c, now))) {
+            unlink_conn(p, c);
+            c->next = *dead;
+            *dead = c;
+            p->nopen--;
+        }
+    }
+}
+
+/* close_list - close connections taken out of the pool (lock not held) */
+static void close_list(struct pool_conn *dead)
+{
+    struct pool_conn *next;
+
+    for (; dead != NULL; dead = next) {
+        next = dead->next;
+        upstream_close(dead->up, !upstream_broken(dead->up));
+        free(dead);
+    }
+}
+
+/* first_idle - the most recently used idle connection (lock held) */
+static struct pool_conn *first_idle(struct pool *p)
+{
+    for (struct pool_conn *c = p->conns; c != NULL; c = c->next)
+        if (!c->busy)
+            return c;
+    return NULL;
+}
+
+/* open_new - open a connection in a slot already counted in nopen */
+static struct upstream *open_new(struct pool *p, struct smtp_reply *err)
+{
+    struct upstream *up = upstream_open(p->cfg, p->acct, p->te, err);
+    struct pool_conn *c = up ? calloc(1, sizeof(*c)) : NULL;
+
+    if (up != NULL && c == NULL) {
+        upstream_close(up, 1);
+        up = NULL;
+        smtp_reply_set(err, 451, "4.3.0", "exorelay: out of memory");
+    }
+    pthread_mutex_lock(&p->lock);
+    if (up == NULL) {
+        p->nopen--;
+        p->fail_gen++;
+        p->fail = *err;
+    } else {
+        c->up = up;
+        c->busy = 1;
+        c->next = p->conns;
+        p->conns = c;
+    }
+    pthread_cond_broadcast(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+    return up;
+}
+
+/* make_busy - hand out idle c: busy ones go to the end (lock held) */
+static void make_busy(struct pool *p, struct pool_conn *c)
+{
+    struct pool_conn **pp;
+
+    unlink_conn(p, c);
+    for (pp = &p->conns; *pp != NULL; pp = &(*pp)->next)
+        ;
+    *pp = c;
+    c->busy = 1;
+    if (c->needs_rset)
+        upstream_queue_rset(c->up);
+    c->needs_rset = 0;
+}
+
+/* pool_acquire - an idle usable connection, a new one, or wait */
+struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reused)
+{
+    struct pool_conn *c = NULL, *dead = NULL;
+    unsigned gen;
+    int     waited = 0, share_failure = 0;
+
+    pthread_mutex_lock(&p->lock);
+    gen = p->fail_gen;
+    for (;;) {
+        take_stale(p, time(NULL), 0, &dead);
+        if ((c = first_idle(p)) != NULL)
+            break;
+        if ((share_failure = waited && gen != p->fail_gen) != 0)
+            break;
+        if (p->nopen < p->max)
+            break;
+        if (dead != NULL) {             /* close them before sleeping */
+            pthread_mutex_unlock(&p->lock);
+            close_list(dead);
+            dead = NULL;
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
+        pthread_cond_wait(&p->freed, &p->lock);
+        waited = 1;
+    }
+    if (c != NULL) {
+        make_busy(p, c);
+    } else if (share_failure) {
+        *err = p->fail;                 /* an open failed while we waited */
+    } else if (++p->nopen > p->max_seen) {
+        p->max_seen = p->nopen;
+    }
+    pthread_mutex_unlock(&p->lock);
+    close_list(dead);
+    *reused = c != NULL;
+    if (c != NULL)
+        return c->up;
+    return share_failure ? NULL : open_new(p, err);
+}
+
+/* find_conn - the list entry of up (lock held) */
+static struct pool_conn *find_conn(struct pool *p, const struct upstream *up)
+{
+    for (struct pool_conn *c = p->conns; c != NULL; c = c->next)
+        if (c->up == up)
+            return c;
+    return NULL;
+}
+
+/* pool_release - back to the pool, or closed */
+void pool_release(struct pool *p, struct upstream *up, int clean)
+{
+    struct pool_conn *c;
+
+    pthread_mutex_lock(&p->lock);
+    if ((c = find_conn(p, up)) == NULL) {
+        pthread_mutex_unlock(&p->lock);
+        msg_error("pool_release: connection not from the pool of %s", p->acct->name);
+        return;
+    }
+    unlink_conn(p, c);
+    if (clean == POOL_CLOSE || upstream_broken(up)) {
+        p->nopen--;
+    } else {
+        c->busy = 0;
+        c->idle_since = time(NULL);
+        c->needs_rset = clean == POOL_RSET;
+        c->next = p->conns;             /* most recently used first */
+        p->conns = c;
+        c = NULL;
+    }
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+    if (c != NULL) {
+        /* No QUIT: the session may be inside DATA, where a QUIT would be
+         * message text and its reply would never come. */
+        upstream_close(c->up, 0);
+        free(c);
+    }
+}
+
+/* pool_reap - close idle connections that must not be reused any more */
+void pool_reap(struct pool *p)
+{
+    struct pool_conn *dead = NULL;
+
+    pthread_mutex_lock(&p->lock);
+    take_stale(p, time(NULL), 0, &dead);
+    if (dead != NULL)
+        pthread_cond_broadcast(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+    close_list(dead);
+}
+
+/* pool_stats - open and busy connections now */
+void pool_stats(struct pool *p, int *open, int *busy)
+{
+    pthread_mutex_lock(&p->lock);
+    *open = p->nopen;
+    *busy = 0;
+    for (struct pool_conn *c = p->conns; c != NULL; c = c->next)
+        *busy += c->busy;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* pool_max_seen - the most connections open at once so far */
+int pool_max_seen(struct pool *p)
+{
+    int     n;
+
+    pthread_mutex_lock(&p->lock);
+    n = p->max_seen;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* pool_pace - wait for this message's slot under messages_per_minute */
+long pool_pace(struct pool *p)
+{
+    int     rate = p->acct->messages_per_minute;
+    double  interval, tolerance, now, wait;
+    struct timespec ts;
+
+    if (rate <= 0)
+        return 0;
+    /* GCRA: at most rate/10 (at least 1) at once, then one per interval,
+     * so any 60 s hold at most 1.1 * rate. The slot is reserved before
+     * sleeping, which keeps concurrent senders in arrival order. */
+    interval = 60.0 / rate;
+    tolerance = ((rate / 10 > 1 ? rate / 10 : 1) - 1) * interval;
+    pthread_mutex_lock(&p->lock);
+    now = mono_ms() / 1000.0;
+    if (p->pace_tat < now)
+        p->pace_tat = now;
+    wait = p->pace_tat - tolerance - now;
+    p->pace_tat += interval;
+    pthread_mutex_unlock(&p->lock);
+    if (wait <= 0)
+        return 0;
+    ts.tv_sec = (time_t) wait;
+    ts.tv_nsec = (long) ((wait - (double) ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    return (long) (wait * 1000);
+}
+
+/* pool_free - close every connection (QUIT); none may be in use */
+void pool_free(struct pool *p)
+{
+    struct pool_conn *dead = NULL;
+
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    take_stale(p, 0, 1, &dead);
+    if (p->conns != NULL)
+        msg_error("pool_free: connections of %s still in use", p->acct->name);
+    pthread_mutex_unlock(&p->lock);
+    close_list(dead);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->freed);
+    free(p);
+}

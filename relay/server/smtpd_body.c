@@ -1,0 +1,243 @@
+/*
+ * smtpd_body.c - the DATA phase of a session: read the message from the
+ * client, stream it to the upstream, and answer with the upstream's final
+ * reply.
+ *
+ * SYNOPSIS (internal, see smtpd_int.h)
+ *	int data_phase(s)
+ *		Called after the upstream answered DATA with 354 and the
+ *		client got it. Holds back the header block (at most HDR_MAX
+ *		bytes) until it is complete, lets the X-Exorelay header pick
+ *		the account (txn_replay when it differs from the guess), then
+ *		streams the rest as it arrives. At CRLF.CRLF: a bare CR/LF
+ *		(550 5.5.2) or an oversize message (552 5.3.4) is not
+ *		submitted, the upstream connection is closed inside DATA so
+ *		nothing can reach a mailbox; else the final dot goes upstream
+ *		and its reply is the client's reply (LMTP: one per accepted
+ *		recipient). -1 when the client is gone (session ends).
+ *	void txn_log(s, size, final)
+ *		The one log line per message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "proto/smtpd_data.h"
+#include "smtpd_int.h"
+#include "support/stats.h"
+
+/* The held-back header block. */
+struct hdr {
+    char   *buf;
+    size_t  len, cap;
+    size_t  end;                /* length of the header block, once found */
+    int     done;               /* account decided, buf sent upstream */
+};
+
+/* up_write - message bytes to the upstream, unless it already failed */
+static void up_write(struct session *s, const char *buf, size_t len)
+{
+    struct smtp_reply r;
+
+    if (s->txn.failed || s->txn.up == NULL || len == 0)
+        return;
+    if (upstream_write(s->txn.up, buf, len) < 0) {
+        smtp_reply_set(&r, 451, "4.4.2", "upstream connection lost while sending"
+                       " the message; try again");
+        s->txn.failed = 1;
+        s->txn.fail = r;
+        txn_release(s, POOL_CLOSE);
+    }
+}
+
+/* choose_account - the X-Exorelay header, else the envelope sender */
+static void choose_account(struct session *s, const struct hdr *h)
+{
+    const struct conf_account *want = NULL;
+    struct smtp_reply err;
+    int rc = acct_from_header(s->cfg, h->buf, h->end, &want, &err);
+
+    if (rc < 0) {
+        msg_warn("%s: %s", s->txn.id, err.text);
+        s->txn.failed = 1;
+        s->txn.fail = err;
+        txn_release(s, POOL_CLOSE);
+        return;
+    }
+    if (rc == 0)
+        want = config_account_for_sender(s->cfg, s->txn.sender);
+    acct_learn(s->txn.sender, want);
+    if (!s->txn.failed && want != s->txn.acct)
+        txn_replay(s, want);
+}
+
+/* header_end - length of the header block if buf holds all of it, else 0 */
+static size_t header_end(const struct hdr *h, size_t from)
+{
+    if (h->len >= 2 && memcmp(h->buf, "\r\n", 2) == 0)
+        return 2;                       /* no header at all */
+    for (size_t i = from > 3 ? from - 3 : 0; i + 4 <= h->len; i++)
+        if (memcmp(h->buf + i, "\r\n\r\n", 4) == 0)
+            return i + 4;
+    return 0;
+}
+
+/* header_done - the header block is complete (or too big to hold) */
+static void header_done(struct session *s, struct hdr *h)
+{
+    if (h->end == 0)
+        h->end = h->len;
+    choose_account(s, h);
+    up_write(s, h->buf, h->len);
+    h->done = 1;
+    free(h->buf);
+    h->buf = NULL;
+}
+
+/* forward - bytes the scanner let through */
+static void forward(struct session *s, struct hdr *h, const char *buf, size_t len)
+{
+    if (h->done) {
+        up_write(s, buf, len);
+        return;
+    }
+    if (h->len + len > h->cap) {
+        size_t cap = h->cap ? h->cap : 4096;
+        while (cap < h->len + len)
+            cap *= 2;
+        char *p = realloc(h->buf, cap);
+        if (p == NULL)
+            abort();
+        h->buf = p;
+        h->cap = cap;
+    }
+    memcpy(h->buf + h->len, buf, len);
+    size_t from = h->len;
+    h->len += len;
+    if ((h->end = header_end(h, from)) > 0 || h->len >= HDR_MAX)
+        header_done(s, h);
+}
+
+/* final_reply - submit (or not) and get the reply for the client */
+static void final_reply(struct session *s, const struct data_scan *ds,
+                        struct smtp_reply *r)
+{
+    if (ds->bare || ds->oversize) {
+        txn_abort(s, 1);
+        if (ds->bare)
+            smtp_reply_set(r, 550, "5.5.2", "Message refused: bare CR or LF in"
+                           " the data (only CRLF line ends are allowed)");
+        else
+            smtp_reply_set(r, 552, "5.3.4", "Message size exceeds the limit of"
+                           " %lld bytes", ds->max_size);
+        return;
+    }
+    if (!s->txn.failed && s->txn.up) {
+        upstream_write(s->txn.up, ".\r\n", 3);
+        int rc = upstream_read_reply(s->txn.up, r);
+        if (rc == 0)
+            txn_map_reply(s, r);
+        txn_release(s, rc == 0 && r->code != 421 ? POOL_CLEAN : POOL_CLOSE);
+        return;
+    }
+    *r = s->txn.fail;
+}
+
+/* answer_client - SMTP: one reply; LMTP: one per accepted recipient */
+static void answer_client(struct session *s, const struct smtp_reply *r)
+{
+    if (!s->lmtp) {
+        cio_reply(&s->io, r);
+        return;
+    }
+    for (size_t i = 0; i < s->txn.nrcpt; i++) {
+        const struct rcpt *rc = &s->txn.rcpts[i];
+        if (rc->code / 100 == 2)
+            cio_reply(&s->io, rc->late ? rc->late : r);
+    }
+}
+
+/* status_word - Postfix's words for what happened to the message */
+static const char *status_word(int code)
+{
+    return code / 100 == 2 ? "sent" : code / 100 == 4 ? "deferred" : "bounced";
+}
+
+/* txn_log - one line per message, like a Postfix delivery line */
+void txn_log(struct session *s, long long size, const struct smtp_reply *final)
+{
+    const struct txn *t = &s->txn;
+    size_t accepted = 0;
+    char sw[160] = "";
+    double now = now_seconds();
+
+    stats_message(t->acct ? t->acct->name : NULL, final);   /* exorelay status */
+    for (size_t i = 0; i < t->nrcpt; i++)
+        accepted += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
+    if (t->first_acct && t->first_acct != t->acct)
+        snprintf(sw, sizeof(sw), " (switched from %s)", t->first_acct->name);
+    log_msg(final->code / 100 == 2 ? LOG_LVL_INFO : LOG_LVL_NOTICE,
+            "%s: client=%s, from=<%s>, nrcpt=%zu/%zu, size=%lld, account=%s%s,"
+            " mailbox=%s, conn=%s, delay=%.2f, delays=%.2f/%.2f, dsn=%s,"
+            " status=%s (%d %s%s%s)",
+            t->id, s->peer, t->sender ? t->sender : "", accepted,
+            t->nrcpt + t->nlocal_refused, size,
+            t->acct ? t->acct->name : "-", sw, t->acct ? t->acct->mailbox : "-",
+            t->reused ? "reused" : "new", now - t->t_begin, t->t_wait,
+            t->t_data > 0 ? now - t->t_data : 0.0,
+            final->enhanced[0] ? final->enhanced : "-", status_word(final->code),
+            final->code, final->enhanced, final->enhanced[0] ? " " : "", final->text);
+}
+
+/* client_lost - EOF or timeout inside DATA: nothing was answered, so the
+ * client still holds the message; drop the upstream side unsent. */
+static int client_lost(struct session *s, int rc)
+{
+    struct smtp_reply r;
+
+    txn_abort(s, 1);
+    smtp_reply_set(&r, 421, "4.4.2", "%s while reading the message",
+                   rc == CIO_TIMEOUT ? "timeout" : "client connection lost");
+    txn_log(s, -1, &r);
+    if (rc == CIO_TIMEOUT) {
+        cio_reply(&s->io, &r);
+        cio_flush(&s->io);
+    }
+    txn_reset(s);
+    return -1;
+}
+
+/* data_phase - read, check and relay the message */
+int data_phase(struct session *s)
+{
+    struct data_scan ds;
+    struct hdr h = { NULL, 0, 0, 0, 0 };
+    struct smtp_reply r;
+
+    data_scan_init(&ds, s->cfg->max_message_size);
+    s->txn.t_data = now_seconds();
+    while (!ds.done) {
+        size_t len, outlen;
+        const char *p = cio_data(&s->io, &len);
+
+        if (len == 0) {
+            int rc = cio_fill(&s->io, s->cfg->data_timeout, 0);
+            if (rc != CIO_OK) {
+                free(h.buf);
+                return client_lost(s, rc);
+            }
+            continue;
+        }
+        cio_consume(&s->io, data_scan(&ds, p, len, s->dataout, &outlen));
+        forward(s, &h, s->dataout, outlen);
+    }
+    if (!h.done && !ds.bare && !ds.oversize)
+        header_done(s, &h);
+    free(h.buf);
+    final_reply(s, &ds, &r);
+    answer_client(s, &r);
+    txn_log(s, ds.size, &r);
+    txn_reset(s);
+    return 0;
+}
