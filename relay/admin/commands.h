@@ -1,4 +1,12 @@
 /*
+ * Part admin (relay/admin/), contract: the top of the exorelay program.
+ * main() parses the command line and runs one subcommand (check, run, test,
+ * token, status, queue, credential); "run" wires the parts below together
+ * (listener, sessions, pools, queue runner) and runs the daemon's
+ * operations (control socket, metrics file, alarms, systemd notify).
+ * Promises: exit codes from <sysexits.h>, messages in the admin's terms.
+ * Never: carries mail itself, or is included by any part below it.
+ *
  * commands.h - the subcommands of the exorelay program (see exorelay(8)).
  *
  * Each takes the loaded, validated config and the arguments after the

@@ -1,4 +1,11 @@
 /*
+ * Part pool (relay/pool/), contract: authenticated upstream connections
+ * kept per account (at most max_connections, Exchange's limit being 3),
+ * and the delivery of one message over one of them (deliver.h). Promises:
+ * a connection is reused only when it is known good; every failure comes
+ * back as an SMTP reply (4xx temporary, 5xx permanent). Never: holds a
+ * connection that failed, or answers a client itself.
+ *
  * pool.h - authenticated upstream connections kept per account.
  *
  * SYNOPSIS

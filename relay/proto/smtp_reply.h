@@ -1,4 +1,10 @@
 /*
+ * Part proto (relay/proto/), contract: the SMTP formats both sides share:
+ * replies (parse and make), the command parser, the DATA scanner (end of
+ * data, bare CR/LF) and encoder (line ends, dot-stuffing), the XOAUTH2
+ * response, the message date. Pure functions on buffers: no I/O, no
+ * globals, no locks; every parser is fuzzed (tests/fuzz).
+ *
  * smtp_reply.h - one SMTP reply, as read from upstream or made locally.
  *
  * A multi-line reply keeps its lines joined with "\n" in text (without the

@@ -17,7 +17,6 @@
  *	char *sendmail_from_header(fullname, addr)
  *		"From: Full Name <addr>" value, the name quoted or RFC 2047
  *		encoded when it needs to be
- *	void sendmail_rfc_date(t, buf, size)   RFC 5322 date, local zone
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -27,6 +26,8 @@
 #include <sysexits.h>
 
 #include <openssl/evp.h>
+
+#include "proto/mail_date.h"
 
 #include "addr_list.h"
 #include "sendmail_msg.h"
@@ -81,14 +82,6 @@ int sendmail_read_message(FILE *in, int ignore_dots, long long max,
         *buf = NULL;
     }
     return rc;
-}
-
-void sendmail_rfc_date(time_t t, char *buf, size_t size)
-{
-    struct tm tm;
-
-    localtime_r(&t, &tm);
-    strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
 /* needs_quotes - a display name with RFC 5322 specials must be quoted */
@@ -292,7 +285,7 @@ int sendmail_complete(const char *in, size_t len, const struct sm_origin *o,
         const char *nl = memchr(p, '\n', len);
         p = nl ? nl + 1 : end;
     }
-    sendmail_rfc_date(o->now, date, sizeof(date));
+    mail_date(o->now, date, sizeof(date));
     fprintf(fp, "Received: by %s (exorelay-sendmail, from userid %ld)\n\tid %s; %s\n",
             o->hostname, (long) o->uid, o->id, date);
     copy_header(p, end, o, fp, out, &hf);

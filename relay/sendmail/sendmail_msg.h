@@ -34,6 +34,5 @@ int sendmail_complete(const char *in, size_t len, const struct sm_origin *origin
                       struct sm_result *out);
 void sm_result_free(struct sm_result *r);
 char *sendmail_from_header(const char *fullname, const char *addr);
-void sendmail_rfc_date(time_t t, char *buf, size_t size);
 
 #endif

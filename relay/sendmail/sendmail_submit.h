@@ -1,4 +1,11 @@
 /*
+ * Part sendmail (relay/sendmail/), contract: exorelay-sendmail, the
+ * sendmail-compatible command (and mailq). Reads a message the way sendmail
+ * does (-t, -i, -f, -F, -bs, -bp, -q), completes its header and writes it
+ * into the spool. Promises: success only once the message is fsynced in
+ * the spool. Runs setgid: never trusts the caller's environment, never
+ * loads TLS or HTTP code, never touches a credential.
+ *
  * sendmail_submit.h - from a read message to a queued one, for -bm and -bs
  * (see sendmail_submit.c).
  */

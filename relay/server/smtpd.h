@@ -1,4 +1,11 @@
 /*
+ * Part server (relay/server/), contract: the SMTP/LMTP server side of
+ * "exorelay run": listeners, client sessions, commands, DATA/BDAT, and
+ * the reply each client gets. Promises: the final 2xx only after upstream
+ * answered 2xx; a temporary fault is a 4xx; clients outside allow are
+ * refused; bare CR/LF in DATA are refused. Never: talks to Exchange
+ * directly (the pool and deliver do).
+ *
  * smtpd.h - the SMTP/LMTP server side of "exorelay run": one client
  * session, relayed transaction by transaction to pooled upstream
  * connections (pool.h, upstream.h).

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "dsn.h"
-#include "sendmail/sendmail_msg.h"
+#include "proto/mail_date.h"
 
 int dsn_wanted(const struct spool_env *env, int success)
 {
@@ -74,8 +74,8 @@ static void status_part(FILE *fp, const struct dsn_info *in)
 {
     char date[64], arrival[64];
 
-    sendmail_rfc_date(in->now, date, sizeof(date));
-    sendmail_rfc_date(in->env->time, arrival, sizeof(arrival));
+    mail_date(in->now, date, sizeof(date));
+    mail_date(in->env->time, arrival, sizeof(arrival));
     fprintf(fp, "Reporting-MTA: dns; %s\nX-Exorelay-Queue-ID: %s\n", in->reporting_mta,
             in->env->id);
     if (in->env->envid)
@@ -131,7 +131,7 @@ int dsn_build(const struct dsn_info *in, int fd, char **msg, size_t *len)
     if (fp == NULL)
         return -1;
     snprintf(boundary, sizeof(boundary), "%s/%s", in->id, in->reporting_mta);
-    sendmail_rfc_date(in->now, date, sizeof(date));
+    mail_date(in->now, date, sizeof(date));
     fprintf(fp, "From: Mail Delivery System <%s>\nTo: %s\nSubject: %s\nDate: %s\n"
             "Message-ID: <%s.dsn@%s>\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
             "Content-Type: multipart/report; report-type=delivery-status;\n"

@@ -1,4 +1,11 @@
 /*
+ * Part spool (relay/spool/), contract: the durable queue exorelay-sendmail
+ * writes, and what reads it: the queue runner of the daemon, "queue
+ * flush", the listing, DSNs for mail that failed for good. Promises: a
+ * message leaves the spool only after upstream's 2xx, or with a DSN to its
+ * sender (or into failed/) after a permanent refusal; every write is
+ * atomic and fsynced. Never: loses a queued message on a crash.
+ *
  * spool.h - the durable queue of exorelay-sendmail: layout, file format,
  * and the operations every user of the spool shares.
  *

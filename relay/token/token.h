@@ -1,4 +1,10 @@
 /*
+ * Part token (relay/token/), contract: Entra ID access tokens per account
+ * (client secret or certificate assertion), cached in memory and in a 0600
+ * state file, refreshed before expiry one request at a time across threads
+ * and processes, with the Entra error diagnoses. Never: logs a token or a
+ * secret; never gates a message on a refresh that a cached token covers.
+ *
  * token.h - Entra ID access tokens for the accounts of exorelay.conf.
  *
  * SYNOPSIS

@@ -1,4 +1,10 @@
 /*
+ * Part upstream (relay/upstream/), contract: the client side of one SMTP
+ * submission session with Exchange Online: TCP, greeting, EHLO, STARTTLS
+ * with a verified certificate and host name, AUTH XOAUTH2, commands and
+ * replies, and the diagnoses of its failures in the admin's terms.
+ * Never: sends a token before TLS is verified; logs a token.
+ *
  * upstream.h - one authenticated SMTP submission connection to Exchange
  * Online (or whatever [upstream] server names).
  *
