@@ -44,6 +44,7 @@
 #include "server/listener.h"
 #include "common/log.h"
 #include "ops.h"
+#include "pool/budget.h"
 #include "common/privs.h"
 #include "spool/queue_runner.h"
 #include "server/smtpd.h"
@@ -244,6 +245,7 @@ int cmd_run(struct config *cfg, int argc, char **argv)
         listener_close(l);
         return EX_NOUSER;
     }
+    budget_persist(cfg->state_dir);     /* recipient budgets survive a restart */
     if ((te = token_engine_new(cfg)) == NULL
         || (srv = smtpd_server_new(cfg, te, stop_pipe[0], 0)) == NULL) {
         msg_error("run: cannot start (out of memory?)");
@@ -270,6 +272,7 @@ int cmd_run(struct config *cfg, int argc, char **argv)
     listener_close(l);
     token_engine_free(te);
     smtpd_server_drop(srv);
+    budget_flush(1);
     msg_notice("stopped");
     return EX_OK;
 }

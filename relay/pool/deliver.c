@@ -234,7 +234,8 @@ static int outcome(struct txn *t, struct upstream *up)
         res->final = t->rcpt_fail;      /* every recipient was refused */
     if (upstream_broken(up))
         t->release = POOL_CLOSE;
-    diag_soften_quota(&res->final, t->acct);
+    if (diag_soften_quota(&res->final, t->acct))
+        res->quota = 1;                 /* the pool takes this mailbox out */
     res->permanent = res->final.code >= 500;
     return res->final.code / 100 == 2 && t->naccepted > 0 ? 0 : -1;
 }

@@ -41,6 +41,10 @@
  *		messages_per_minute of the account (0 = off): wait for this
  *		message's slot; returns the milliseconds waited, for the log.
  *	int pool_max_seen(pool)    most connections ever open at once
+ *	long pool_pace_delay(pool)
+ *		milliseconds the next message would wait under
+ *		messages_per_minute, without reserving its slot (pool_pick)
+ *	int pool_has_room(pool)    an idle connection or a free session slot
  *
  * RSET between messages: none after a completed transaction (the reply to
  * the end of data ends it, RFC 5321 4.1.1.4), and after an abandoned one it
@@ -80,5 +84,7 @@ void pool_stats(struct pool *p, int *open, int *busy);
 void pool_free(struct pool *p);
 long pool_pace(struct pool *p);
 int pool_max_seen(struct pool *p);
+long pool_pace_delay(struct pool *p);
+int pool_has_room(struct pool *p);
 
 #endif

@@ -1,0 +1,112 @@
+#!/bin/sh
+# t_pool.sh - account pools against the Exchange stand-in with a tiny daily
+# recipient quota: a class's "account = p1, p2, p3" spreads messages over
+# its mailboxes within each one's daily_recipients budget (no quota
+# refusal reaches Exchange); when every mailbox is spent the client gets a
+# 452 that says when room comes back; the budget survives a restart; a
+# mailbox that answers Exchange's quota refusal is taken out and the
+# message goes through another one inside the same client transaction.
+. "$(dirname "$0")/lib/common.sh"
+. "$TOP/tests/lib/standin.sh"
+. "$TOP/tests/lib/relay.sh"
+
+standin_start || exit 1
+PORT=$(free_port)
+CONF=$TESTS_TMP/exorelay.conf
+D=contoso.onmicrosoft.com
+SENDAS=alerts@$D
+standin_write_conf "$CONF" "127.0.0.1:$PORT"
+standin_ctl POST /scenario "{\"smtp\": {\"recipients_per_day\": 2},
+  \"apps\": [{\"client_id\": \"$STANDIN_CLIENT_ID\", \"mailbox_access\": [\"*\"]}],
+  \"mailboxes\": [$(for i in 1 2 3 4 5; do printf '{"address": "pool%s@%s", "send_as": ["%s"]},' $i $D $SENDAS; done)
+                  {\"address\": \"pool6@$D\"}]}" >/dev/null
+for i in 1 2 3; do
+    relay_add_account "$CONF" p$i main pool$i@$D
+    echo "daily_recipients = 2" >>"$CONF"
+done
+for i in 4 5; do                        # the relay believes in more than Exchange allows
+    relay_add_account "$CONF" q$i main pool$i@$D
+    echo "daily_recipients = 10" >>"$CONF"
+done
+cat >>"$CONF" <<EOF
+[class bulk]
+match_from = nobody@*
+account = p1, p2, p3
+send_as = $SENDAS
+[class over]
+match_from = nobody@*
+account = q4, q5
+send_as = $SENDAS
+EOF
+"$BIN/exorelay" -c "$CONF" check >/dev/null; tap_ok $? "a config with account pools is valid"
+relay_start "$CONF" || exit 1
+
+# send CLASS N - one message tagged for CLASS; prints the final reply, or
+# the first refusal before it (MAIL, RCPT, DATA)
+send() {
+    cat <<EOF | smtp_session $PORT | sed -n '3,6p' | awk '!/^(2|354)/ {print; exit} NR == 4 {print}'
+<
+> EHLO c\r\n
+<
+> MAIL FROM:<$SENDAS>\r\nRCPT TO:<r$2@example.net>\r\nDATA\r\n
+<
+<
+<
+> From: $SENDAS\r\nX-Exorelay: class=$1\r\nSubject: pool $2\r\n\r\nbody\r\n.\r\n
+<
+> QUIT\r\n
+<
+EOF
+}
+# by_mailbox - "pool1=N pool2=N ..." of the messages recorded
+by_mailbox() {
+    standin_ctl GET /messages | "$PYTHON" -c '
+import json, sys, collections
+c = collections.Counter(m["auth_user"].split("@")[0] for m in json.load(sys.stdin)["messages"])
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())))'
+}
+
+# --- six messages over a pool of three mailboxes with 2 recipients a day each
+fails=0
+for n in 1 2 3 4 5 6; do
+    r=$(send bulk $n)
+    case "$r" in 250*) ;; *) fails=$((fails + 1)); echo "# message $n: $r" ;; esac
+done
+tap_ok $fails "6 messages through the pool: all 250"
+got=$(by_mailbox)
+[ "$got" = "pool1=2 pool2=2 pool3=2" ]; tap_ok $? "2 per mailbox, each within its budget ($got)"
+[ "$(standin_stat quota_refused)" = 0 ]; tap_ok $? "no quota refusal from Exchange"
+
+# --- every mailbox spent: a 452 that says when room comes back
+r=$(send bulk 7)
+echo "$r" | grep -Eq '^452 4\.2\.0 .*every mailbox of the pool \(p1,p2,p3\).*room again at 20[0-9-]+ [0-9:]+ UTC'
+tap_ok $? "7th message: 452 with the time room comes back ($r)"
+[ "$(standin_count)" = 6 ]; tap_ok $? "... and nothing went upstream"
+
+# --- the budget survives a restart
+relay_stop
+ls "$TESTS_TMP"/state/budget.pool1@$D >/dev/null 2>&1 || ls "$TESTS_TMP"/*/budget.pool1@$D >/dev/null 2>&1
+tap_ok $? "the counts are kept in state_dir"
+relay_start "$CONF" || exit 1
+r=$(send bulk 8)
+echo "$r" | grep -q '^452 4\.2\.0 .*room again at'; tap_ok $? "after a restart the pool is still spent ($r)"
+
+# --- Exchange's quota refusal: the mailbox goes out, the message through another
+r=$(send over 9)
+r=$(send over 10)
+r=$(send over 11)
+echo "$r" | grep -q '^250 '; tap_ok $? "quota refusal at pool4: the same transaction ends 250 ($r)"
+[ "$(standin_stat quota_refused)" = 1 ]; tap_ok $? "... Exchange did refuse once"
+got=$(by_mailbox)
+[ "$got" = "pool1=2 pool2=2 pool3=2 pool4=2 pool5=1" ]; tap_ok $? "... and pool5 sent it ($got)"
+relay_log_has 'mailbox pool4@[^ ]* is out of quota; sending through pool5@'
+tap_ok $? "the log says which mailbox took over"
+r=$(send over 12)
+echo "$r" | grep -q '^250 '; tap_ok $? "pool4 stays out: the next goes to pool5 ($r)"
+[ "$(standin_stat quota_refused)" = 1 ]; tap_ok $? "... without asking pool4 again"
+r=$(send over 13)
+echo "$r" | grep -Eq '^452 4\.2\.0 .*room again at'
+tap_ok $? "pool5 refused too, none left: 452 with the time ($r)"
+[ "$(standin_stat quota_refused)" = 2 ]; tap_ok $? "... after Exchange refused pool5 once"
+relay_stop
+echo "1..$_tap_n"
