@@ -16,6 +16,8 @@ CONF=$TESTS_TMP/exorelay.conf
 D=contoso.onmicrosoft.com
 SENDAS=alerts@$D
 standin_write_conf "$CONF" "127.0.0.1:$PORT"
+M=$TESTS_TMP/exorelay.prom
+sed -i "/^\[relay\]/a metrics_file = $M\nmetrics_interval = 1" "$CONF"
 standin_ctl POST /scenario "{\"smtp\": {\"recipients_per_day\": 2},
   \"apps\": [{\"client_id\": \"$STANDIN_CLIENT_ID\", \"mailbox_access\": [\"*\"]}],
   \"mailboxes\": [$(for i in 1 2 3 4 5; do printf '{"address": "pool%s@%s", "send_as": ["%s"]},' $i $D $SENDAS; done)
@@ -66,9 +68,32 @@ c = collections.Counter(m["auth_user"].split("@")[0] for m in json.load(sys.stdi
 print(" ".join("%s=%d" % kv for kv in sorted(c.items())))'
 }
 
+# control - the daemon's status document, one value by a Python expression
+control() {
+    "$PYTHON" -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"status\n")
+d = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    d += b
+st = json.loads(d)
+a = {x["name"]: x for x in st["accounts"]}
+print(eval(sys.argv[2]))' "$TESTS_TMP/state/control.sock" "$1"
+}
+
 # --- six messages over a pool of three mailboxes with 2 recipients a day each
 fails=0
-for n in 1 2 3 4 5 6; do
+for n in 1 2 3 4 5; do
+    r=$(send bulk $n)
+    case "$r" in 250*) ;; *) fails=$((fails + 1)); echo "# message $n: $r" ;; esac
+done
+out=$("$BIN/exorelay" -c "$CONF" status --check); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "^EXORELAY WARNING - pool of class bulk: 5 of 6 daily recipients used (83%)"
+tap_ok $? "status --check: WARNING at 80% of the pool's budget (exit $rc: $out)"
+got=$(control 'a["p1"]["budget"]["recipients_24h"], a["p1"]["budget"]["left"], a["p3"]["budget"]["left"], a["p1"]["budget"]["messages_minute"] >= 0, a["p1"]["budget"]["out_of_quota"]')
+[ "$got" = "(2, 0, 1, True, False)" ]; tap_ok $? "control socket JSON: per mailbox recipients in 24 h, left, messages this minute, out of quota ($got)"
+for n in 6; do
     r=$(send bulk $n)
     case "$r" in 250*) ;; *) fails=$((fails + 1)); echo "# message $n: $r" ;; esac
 done
@@ -82,11 +107,29 @@ r=$(send bulk 7)
 echo "$r" | grep -Eq '^452 4\.2\.0 .*every mailbox of the pool \(p1,p2,p3\).*room again at 20[0-9-]+ [0-9:]+ UTC'
 tap_ok $? "7th message: 452 with the time room comes back ($r)"
 [ "$(standin_count)" = 6 ]; tap_ok $? "... and nothing went upstream"
+"$BIN/exorelay" -c "$CONF" status >"$TESTS_TMP/status.out"
+grep -q "^  budget      2 recipients in 24 h of 2, 0 left; [0-9]* messages this minute$" "$TESTS_TMP/status.out" &&
+    grep -q "^  quota       budget spent; room again at 20" "$TESTS_TMP/status.out"
+tap_ok $? "status shows each mailbox's budget and when room comes back"
+out=$("$BIN/exorelay" -c "$CONF" status --check); rc=$?
+[ $rc = 2 ] && echo "$out" | grep -q "pool of class bulk: 6 of 6 daily recipients used (100%)"
+tap_ok $? "status --check: CRITICAL when the pool is spent (exit $rc)"
+metrics_ok() {
+    grep -q '^exorelay_mailbox_recipients_left{account="p2"} 0$' "$M" &&
+    grep -q '^exorelay_mailbox_recipients_last_day{account="p3"} 2$' "$M" &&
+    grep -q '^exorelay_mailbox_out_of_quota{account="p1"} 0$' "$M" &&
+    grep -q '^exorelay_mailbox_messages_this_minute{account="p1"} [0-9]*$' "$M"
+}
+wait_for metrics_ok
+tap_ok $? "metrics file: per mailbox recipients, budget left, messages this minute, out of quota"
 
 # --- the budget survives a restart
 relay_stop
 ls "$TESTS_TMP"/state/budget.pool1@$D >/dev/null 2>&1 || ls "$TESTS_TMP"/*/budget.pool1@$D >/dev/null 2>&1
 tap_ok $? "the counts are kept in state_dir"
+out=$("$BIN/exorelay" -c "$CONF" status)
+echo "$out" | grep -q "^  budget      2 recipients in 24 h of 2, 0 left"
+tap_ok $? "status without a daemon reads the budget from state_dir"
 relay_start "$CONF" || exit 1
 r=$(send bulk 8)
 echo "$r" | grep -q '^452 4\.2\.0 .*room again at'; tap_ok $? "after a restart the pool is still spent ($r)"
@@ -108,5 +151,9 @@ r=$(send over 13)
 echo "$r" | grep -Eq '^452 4\.2\.0 .*room again at'
 tap_ok $? "pool5 refused too, none left: 452 with the time ($r)"
 [ "$(standin_stat quota_refused)" = 2 ]; tap_ok $? "... after Exchange refused pool5 once"
+got=$(control 'a["q4"]["budget"]["out_of_quota"], a["q5"]["budget"]["out_of_quota"], a["q4"]["budget"]["out_until"] > st["now"]')
+[ "$got" = "(True, True, True)" ]; tap_ok $? "control socket JSON: both out of quota, until a later time ($got)"
+out=$("$BIN/exorelay" -c "$CONF" status --check)
+echo "$out" | grep -q "q4: out of Exchange's daily quota"; tap_ok $? "status --check names the mailbox out of quota"
 relay_stop
 echo "1..$_tap_n"

@@ -7,6 +7,7 @@
  *	smtpd_body.c   the DATA phase: header block, account decision,
  *		       streaming, final replies, the per-message log line
  *	smtpd_acct.c   account choice (guess at MAIL, X-Exorelay header)
+ *	smtpd_lmtp.c   LMTP in one flight: the whole message, then upstream
  *	smtpd_cmd.c, smtpd_data.c, smtpd_io.c: parsing, DATA rules, client I/O
  */
 #ifndef EXORELAY_SMTPD_INT_H
@@ -96,7 +97,9 @@ struct session {
     char    peer[128];
     char    helo[256];
     int     greeted;            /* HELO/EHLO/LHLO seen */
-    int     lmtp;               /* LHLO: per-recipient replies after DATA */
+    int     lmtp;               /* LHLO: per-recipient replies after DATA,
+                                 * the message in one flight (smtpd_lmtp.c) */
+    int     spill_fd;           /* LMTP: the message's file, -1 until needed */
     struct txn txn;
     size_t  ngroup;
     struct group_ent group[GROUP_MAX];
@@ -122,6 +125,10 @@ double now_seconds(void);
 /* smtpd_body.c */
 int data_phase(struct session *s);
 void txn_log(struct session *s, long long size, const struct smtp_reply *final);
+
+/* smtpd_lmtp.c */
+int lmtp_data_phase(struct session *s);
+void lmtp_close(struct session *s);
 
 /* smtpd_acct.c */
 void route_guess(const struct config *cfg, const char *sender, struct route *r);
