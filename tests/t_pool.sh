@@ -21,7 +21,8 @@ sed -i "/^\[relay\]/a metrics_file = $M\nmetrics_interval = 1" "$CONF"
 standin_ctl POST /scenario "{\"smtp\": {\"recipients_per_day\": 2},
   \"apps\": [{\"client_id\": \"$STANDIN_CLIENT_ID\", \"mailbox_access\": [\"*\"]}],
   \"mailboxes\": [$(for i in 1 2 3 4 5; do printf '{"address": "pool%s@%s", "send_as": ["%s"]},' $i $D $SENDAS; done)
-                  {\"address\": \"pool6@$D\"}]}" >/dev/null
+                  {\"address\": \"pool6@$D\", \"send_as\": [\"spool@example.org\"]},
+                  {\"address\": \"pool7@$D\", \"send_as\": [\"spool@example.org\"]}]}" >/dev/null
 for i in 1 2 3; do
     relay_add_account "$CONF" p$i main pool$i@$D
     echo "daily_recipients = 2" >>"$CONF"
@@ -29,6 +30,10 @@ done
 for i in 4 5; do                        # the relay believes in more than Exchange allows
     relay_add_account "$CONF" q$i main pool$i@$D
     echo "daily_recipients = 10" >>"$CONF"
+done
+for i in 6 7; do                        # a pool by senders, for the spool
+    relay_add_account "$CONF" s$i main pool$i@$D
+    printf 'daily_recipients = 10\nsenders = spool@example.org\n' >>"$CONF"
 done
 cat >>"$CONF" <<EOF
 [class bulk]
@@ -155,5 +160,13 @@ got=$(control 'a["q4"]["budget"]["out_of_quota"], a["q5"]["budget"]["out_of_quot
 [ "$got" = "(True, True, True)" ]; tap_ok $? "control socket JSON: both out of quota, until a later time ($got)"
 out=$("$BIN/exorelay" -c "$CONF" status --check)
 echo "$out" | grep -q "q4: out of Exchange's daily quota"; tap_ok $? "status --check names the mailbox out of quota"
+# --- the spool of exorelay-sendmail: a pool by senders, failover from a file
+standin_ctl POST /faults '{"smtp_reply": {"at": "EOD", "reply": "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException", "count": 1}}' >/dev/null
+printf 'From: spool@example.org\nSubject: spool\n\nbody\n' |
+    "$BIN/exorelay-sendmail" -C "$CONF" -f spool@example.org spool-rcpt@example.net
+spool_sent() { by_mailbox | grep -q 'pool7=1'; }
+wait_for spool_sent; tap_ok $? "spool: quota refusal at pool6, delivered through pool7 ($(by_mailbox))"
+relay_log_has 'mailbox pool6@[^ ]* is out of quota; trying the next mailbox'
+tap_ok $? "... by the queue runner, in the same attempt"
 relay_stop
 echo "1..$_tap_n"

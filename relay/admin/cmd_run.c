@@ -45,6 +45,7 @@
 #include "common/log.h"
 #include "ops.h"
 #include "pool/budget.h"
+#include "support/mem_trim.h"
 #include "common/privs.h"
 #include "spool/queue_runner.h"
 #include "server/smtpd.h"
@@ -192,6 +193,7 @@ static struct smtpd_server *serve(struct listener *l, struct smtpd_server *srv,
             break;
         if (rc <= 0) {
             smtpd_server_reap(srv);
+            mem_trim();                 /* idle: give back what start-up touched */
             continue;
         }
         if (pfd[n].revents & POLLIN) {
@@ -228,6 +230,7 @@ int cmd_run(struct config *cfg, int argc, char **argv)
             return EX_USAGE;
         }
     }
+    mem_lean_start();                   /* before any thread */
     if (signals_init() < 0 || pipe2(stop_pipe, O_CLOEXEC) < 0) {
         fprintf(stderr, "exorelay: run: pipe: %s\n", strerror(errno));
         return EX_OSERR;

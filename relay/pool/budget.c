@@ -22,6 +22,7 @@
 
 #define NBUCKET   (BUDGET_WINDOW / 60)
 #define OUT_GUESS 3600          /* out of quota, nothing counted here: retry after */
+#define FLUSH_EVERY 5           /* seconds between writes of a busy record */
 
 struct bucket {
     long long minute;
@@ -247,7 +248,7 @@ void budget_flush(int force)
 
         pthread_mutex_lock(&lock);
         for (b = all; b != NULL; b = b->next)
-            if (b->dirty && !b->writing && (force || b->written != now))
+            if (b->dirty && !b->writing && (force || now - b->written >= FLUSH_EVERY))
                 break;
         if (b == NULL || state_dir == NULL) {
             pthread_mutex_unlock(&lock);

@@ -31,8 +31,9 @@ void budget_settle(b, reserved, accepted, now)
  *		the oldest recipients counted here leave the window (or an
  *		hour, when none are counted: the quota was used by others).
  *	void budget_flush(force)
- *		Write the changed records (force: now; else at most once a
- *		second each). Called after each settle and when idle.
+ *		Write the changed records (force: now; else at most once in 5
+ *		seconds each, so a busy mailbox costs no fsync per message).
+ *		Called after each settle, when idle and at shutdown.
  *	void budget_get(b, limit, now, &view)
  *	const char *budget_time_text(t, buf, size)   "2026-12-04 09:13 UTC"
  *	int budget_load_view(state_dir, mailbox, limit, now, &view)
@@ -42,7 +43,7 @@ void budget_settle(b, reserved, accepted, now)
  * The window is kept in one-minute buckets, so the rolling 24 hours are
  * exact to the minute; a bucket counts until 24 hours after its minute
  * ends, which errs on the safe side. Writes replace the file atomically
- * (file_replace); a crash loses at most the last second of counts.
+ * (file_replace); a crash loses at most the last 5 seconds of counts.
  * XXX Several daemons sharing one mailbox (or other senders using it) are
  * not seen: Exchange's 554 quota refusal then takes the mailbox out.
  */

@@ -24,6 +24,10 @@
  * part of the group goes out in one write and the replies come back in
  * order. On a warm pooled connection a message costs two upstream round
  * trips: MAIL+RCPT...+DATA -> replies+354, then content+dot -> final.
+ * LMTP takes another path (smtpd_lmtp.c): MAIL, RCPT and DATA are
+ * answered here, the message is read whole into a file, and it goes
+ * upstream in one flight (BDAT LAST): one round trip; each recipient's
+ * verdict is told after the data, as LMTP does anyway.
  *
  * Account choice. The upstream connection must be chosen at MAIL, but the
  * milter's X-Exorelay header arrives only inside the data. So MAIL goes
