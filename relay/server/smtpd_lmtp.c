@@ -41,6 +41,7 @@
 #include "common/log.h"
 #include "proto/smtpd_data.h"
 #include "smtpd_int.h"
+#include "support/file_replace.h"
 
 /* spill_open - the session's spill file, emptied; -1 when none */
 static int spill_open(struct session *s)
@@ -65,22 +66,6 @@ void lmtp_close(struct session *s)
     s->spill_fd = -1;
 }
 
-/* spill - append content bytes; -1 on a write error */
-static int spill(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
 /* read_message - the client's data into fd; 0 at the end of data, else
  * a cio status (client gone); *werr when fd could not take it */
 static int read_message(struct session *s, struct data_scan *ds, int fd, int *werr)
@@ -96,7 +81,7 @@ static int read_message(struct session *s, struct data_scan *ds, int fd, int *we
             continue;
         }
         cio_consume(&s->io, data_scan(ds, p, len, s->dataout, &outlen));
-        if (!*werr && fd >= 0 && spill(fd, s->dataout, outlen) < 0)
+        if (!*werr && fd >= 0 && write_all(fd, s->dataout, outlen) < 0)
             *werr = errno ? errno : EIO;
     }
     return 0;

@@ -13,8 +13,10 @@
 #include "file_replace.h"
 
 /* write_all - the whole buffer, across short writes */
-static int write_all(int fd, const char *p, size_t len)
+int write_all(int fd, const void *buf, size_t len)
 {
+    const char *p = buf;
+
     while (len > 0) {
         ssize_t n = write(fd, p, len);
 
