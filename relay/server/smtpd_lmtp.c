@@ -81,7 +81,7 @@ static int read_message(struct session *s, struct data_scan *ds, int fd, int *we
             continue;
         }
         cio_consume(&s->io, data_scan(ds, p, len, s->dataout, &outlen));
-        if (!*werr && fd >= 0 && write_all(fd, s->dataout, outlen) < 0)
+        if (!*werr && fd >= 0 && fd_write_all(fd, s->dataout, outlen) < 0)
             *werr = errno ? errno : EIO;
     }
     return 0;
