@@ -114,6 +114,22 @@ run timeout "$TESTS_TMP/timeout.conf"
 expect_fail timeout connect 69 "no answer from 127\.0\.0\.1 port $BH" "within 2 s" \
     "unreachable" "firewall or proxy blocks outgoing TCP port $BH" "connect_timeout"
 
+# Progress: each step's name shows as it starts. Against the blackhole with
+# the default connect_timeout (60 s), "connect" must show while the test
+# still waits on it (the test is stopped once it does).
+variant slow "s/^port = .*/port = $BH/"
+"$BIN/exorelay" -c "$TESTS_TMP/slow.conf" test >"$OUT/slow" 2>&1 &
+SLOW_PID=$!
+cleanup_add "kill $SLOW_PID 2>/dev/null"
+wait_for grep -q '^  connect *$' "$OUT/slow"
+good=$?
+kill -0 $SLOW_PID 2>/dev/null || good=1
+grep -Eq '^  DNS +ok ' "$OUT/slow" || good=1
+kill $SLOW_PID 2>/dev/null
+wait $SLOW_PID 2>/dev/null
+[ $good = 0 ] || show slow
+tap_ok $good "progress: the connect step's name shows while it still waits (steps before it done)"
+
 variant refused "s/^port = .*/port = $(free_port)/"
 run refused "$TESTS_TMP/refused.conf"
 expect_fail refused connect 69 "refused the connection" "server and port in \[upstream\]"

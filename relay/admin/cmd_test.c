@@ -91,6 +91,7 @@ static const struct conf_account *config_step(struct livetest *lt,
     struct cred_expiry ce;
     char    detail[4800], when[300];
 
+    lt_begin(lt, "config");
     if (acct == NULL) {
         snprintf(detail, sizeof(detail), "%s: there is no [account %s]", cfg->path, name);
         lt_step(lt, "config", 0, detail);
@@ -113,7 +114,10 @@ static int dns_step(struct livetest *lt, const struct config *cfg)
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
     struct smtp_reply r;
     char    list[512] = "", host[64], detail[1600];     /* numeric addresses */
-    int     rc = getaddrinfo(cfg->server, NULL, &hints, &res);
+    int     rc;
+
+    lt_begin(lt, "DNS");
+    rc = getaddrinfo(cfg->server, NULL, &hints, &res);
 
     if (rc != 0) {
         diag_dns(&r, cfg, gai_strerror(rc));
@@ -146,11 +150,11 @@ static void trace(void *arg, const char *step, int ok, long ms, const char *deta
     time_t  expires = 0, obtained;
     char    words[256];
 
-    if (ok && strcmp(step, "connect") == 0) {
+    if (ok == 1 && strcmp(step, "connect") == 0) {
         snprintf(words, sizeof(words), "TCP to %s port %d", tc->tcfg->server,
                  tc->tcfg->port);
         detail = words;
-    } else if (ok && strcmp(step, "token") == 0
+    } else if (ok == 1 && strcmp(step, "token") == 0
                && token_peek(tc->tcfg, tc->acct, &expires, &obtained, NULL) == 1) {
         snprintf(words, sizeof(words), "new access token from %s, valid %ld min",
                  tc->acct->authority, (long) (expires - time(NULL)) / 60);
@@ -235,6 +239,7 @@ static int message_step(struct livetest *lt, const struct config *tcfg,
         pools_free(pools);
         return EX_OSERR;
     }
+    lt_begin(lt, "message");
     rc = deliver_message(pools, acct, from, rcpt, 1, fd, &res);
     close(fd);
     smtp_reply_oneline(&res.final, line, sizeof(line));
