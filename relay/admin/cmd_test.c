@@ -25,6 +25,7 @@
  * mailbox's three connections.
  */
 #include <dirent.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,14 +50,6 @@ struct test_opts {
     const char *from;
 };
 
-/* usage - say how, return EX_USAGE */
-static int usage(void)
-{
-    fprintf(stderr, "usage: exorelay [-c FILE] test [--account NAME] "
-            "[--to ADDRESS [--from ADDRESS]]\n");
-    return EX_USAGE;
-}
-
 /* plain_address - local@domain without spaces or brackets */
 static int plain_address(const char *s)
 {
@@ -66,16 +59,27 @@ static int plain_address(const char *s)
 /* parse_args - the options; -1 on a usage error */
 static int parse_args(int argc, char **argv, struct test_opts *o)
 {
-    memset(o, 0, sizeof(*o));
-    for (int i = 1; i < argc; i++) {
-        const char **slot = strcmp(argv[i], "--account") == 0 ? &o->account
-            : strcmp(argv[i], "--to") == 0 ? &o->to
-            : strcmp(argv[i], "--from") == 0 ? &o->from : NULL;
+    static const struct option longopts[] = {
+        {"account", required_argument, NULL, 'a'},
+        {"to", required_argument, NULL, 't'},
+        {"from", required_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
+    };
+    int     opt;
 
-        if (slot == NULL || i + 1 >= argc)
+    memset(o, 0, sizeof(*o));
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 'a')
+            o->account = optarg;
+        else if (opt == 't')
+            o->to = optarg;
+        else if (opt == 'F')
+            o->from = optarg;
+        else
             return -1;
-        *slot = argv[++i];
     }
+    if (optind < argc)
+        return -1;
     if ((o->from && !o->to) || (o->to && !plain_address(o->to))
         || (o->from && !plain_address(o->from)))
         return -1;
@@ -319,7 +323,7 @@ int cmd_test(struct config *cfg, int argc, char **argv)
     int     status;
 
     if (parse_args(argc, argv, &o) < 0)
-        return usage();
+        return command_usage_error("test");
     signal(SIGPIPE, SIG_IGN);
     if (log_get_level() < LOG_LVL_DEBUG)
         log_set_level(LOG_LVL_ERROR);   /* the steps say it all */
