@@ -147,12 +147,15 @@ struct trace_ctx {
     const struct conf_account *acct;
 };
 
-/* trace - lt_trace, with words for connect and token */
+/* trace - lt_trace, with words for connect and token: a failed token
+ * step names who failed (Entra ID and its host, the proxy, the credential
+ * file), not the 454 the relay would answer its client */
 static void trace(void *arg, const char *step, int ok, long ms, const char *detail)
 {
     struct trace_ctx *tc = arg;
+    struct token_diag td;
     time_t  expires = 0, obtained;
-    char    words[256];
+    char    words[512];
 
     if (ok == 1 && strcmp(step, "connect") == 0) {
         snprintf(words, sizeof(words), "TCP to %s port %d", tc->tcfg->server,
@@ -162,6 +165,11 @@ static void trace(void *arg, const char *step, int ok, long ms, const char *deta
                && token_peek(tc->tcfg, tc->acct, &expires, &obtained, NULL) == 1) {
         snprintf(words, sizeof(words), "new access token from %s, valid %ld min",
                  tc->acct->authority, (long) (expires - time(NULL)) / 60);
+        detail = words;
+    } else if (ok == 0 && strcmp(step, "token") == 0
+               && token_peek(tc->tcfg, tc->acct, &expires, &obtained, &td) >= 0
+               && td.cause[0]) {
+        token_diag_line(&td, tc->acct, words, sizeof(words));
         detail = words;
     }
     lt_trace(tc->lt, step, ok, ms, detail);

@@ -41,10 +41,13 @@ static int print_token(const secret_t *token)
     return EX_OK;
 }
 
-/* print_diag - cause and fix for the admin */
-static void print_diag(const char *account, const struct token_diag *diag)
+/* print_diag - cause (naming who failed) and fix for the admin */
+static void print_diag(const struct conf_account *acct, const struct token_diag *diag)
 {
-    fprintf(stderr, "exorelay token: account %s: %s\n", account, diag->cause);
+    char    line[600];
+
+    token_diag_line(diag, acct, line, sizeof(line));
+    fprintf(stderr, "exorelay token: account %s: %s\n", acct->name, line);
     if (diag->fix[0])
         fprintf(stderr, "exorelay token: fix: %s\n", diag->fix);
     if (diag->detail[0])
@@ -85,7 +88,7 @@ int cmd_token(struct config *cfg, int argc, char **argv)
     if (token_get(te, acct, &token, &expires, &diag) == 0) {
         status = print_token(token);
     } else {
-        print_diag(acct->name, &diag);
+        print_diag(acct, &diag);
         status = token_diag_exit(&diag);
     }
     secret_free(token);
