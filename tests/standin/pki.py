@@ -14,6 +14,10 @@ SYNOPSIS
 
 ECDSA P-256 for the TLS side (fast to generate and to handshake); RSA for
 client certificates because Entra only takes RSA keys for assertions.
+The certificates carry what strict verification (OpenSSL's X509_STRICT,
+on by default in Python 3.13's ssl) demands: Subject and Authority Key
+Identifiers, a critical basicConstraints and keyUsage on the CA, keyUsage
+and a SAN on the leaves.
 """
 import base64
 import datetime
@@ -32,7 +36,7 @@ def _name(cn):
 
 
 def _validity(builder, days=30):
-    now = datetime.datetime.utcnow()
+    now = datetime.datetime.now(datetime.timezone.utc)
     return (builder.not_valid_before(now - datetime.timedelta(hours=1))
             .not_valid_after(now + datetime.timedelta(days=days)))
 
@@ -59,8 +63,14 @@ def _leaf(ca_key, ca_cert, names, ips, days=30):
          .serial_number(x509.random_serial_number())
          .add_extension(x509.SubjectAlternativeName(sans), critical=False)
          .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+         .add_extension(x509.KeyUsage(True, False, False, False, False,
+                                      False, False, False, False), True)
          .add_extension(x509.ExtendedKeyUsage(
-             [ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+             [ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+             key.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             ca_key.public_key()), critical=False))
     cert = _validity(b, days).sign(ca_key, hashes.SHA256())
     return key, cert
 
@@ -74,7 +84,11 @@ def make_pki(d, days=30):
          .serial_number(x509.random_serial_number())
          .add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
          .add_extension(x509.KeyUsage(False, False, False, False, False,
-                                      True, True, False, False), True))
+                                      True, True, False, False), True)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+             ca_key.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             ca_key.public_key()), critical=False))
     ca_cert = _validity(b, days + 30).sign(ca_key, hashes.SHA256())
     paths = {"ca": os.path.join(d, "ca.pem")}
     _write(paths["ca"], ca_cert.public_bytes(serialization.Encoding.PEM))
@@ -93,7 +107,11 @@ def make_client_cert(d, name):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     b = (x509.CertificateBuilder().subject_name(_name("exorelay " + name))
          .issuer_name(_name("exorelay " + name)).public_key(key.public_key())
-         .serial_number(x509.random_serial_number()))
+         .serial_number(x509.random_serial_number())
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+             key.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             key.public_key()), critical=False))
     cert = _validity(b, 365).sign(key, hashes.SHA256())
     pem = cert.public_bytes(serialization.Encoding.PEM)
     cert_path = os.path.join(d, name + ".pem")
