@@ -5,10 +5,12 @@ SYNOPSIS
         Creates a fresh CA (ca.pem), a server certificate valid for
         "localhost" and 127.0.0.1 (server.pem, server.key) and one for a
         wrong host name only (wrongname.pem, wrongname.key) in dir.
-    make_client_cert(dir, name) -> (cert_path, key_path, pem)
+    make_client_cert(dir, name, days=365) -> (cert_path, key_path, pem)
         A self-signed RSA-2048 certificate + 0600 private key, as an
         administrator uploads to an app registration (certificate
-        credential). Returns the PEM too, for the scenario.
+        credential), valid for days (a float: 19.5 days leave a test
+        12 hours before the whole days left change). Returns the PEM
+        too, for the scenario.
     thumbprints(pem) -> (x5t, x5t_s256, certificate)
         base64url SHA-1 and SHA-256 of the certificate's DER.
 
@@ -102,7 +104,7 @@ def make_pki(d, days=30):
     return paths
 
 
-def make_client_cert(d, name):
+def make_client_cert(d, name, days=365):
     """make_client_cert - self-signed RSA certificate credential for an app."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     b = (x509.CertificateBuilder().subject_name(_name("exorelay " + name))
@@ -112,7 +114,7 @@ def make_client_cert(d, name):
              key.public_key()), critical=False)
          .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
              key.public_key()), critical=False))
-    cert = _validity(b, 365).sign(key, hashes.SHA256())
+    cert = _validity(b, days).sign(key, hashes.SHA256())
     pem = cert.public_bytes(serialization.Encoding.PEM)
     cert_path = os.path.join(d, name + ".pem")
     key_path = os.path.join(d, name + ".key")
