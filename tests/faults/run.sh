@@ -84,7 +84,7 @@ wait_for relay_up || { tail "$RELAY_LOG"; echo "not ok - the relay did not start
 "$BIN/exorelay-milter" -c "$CONF" -f 2>"$TESTS_TMP/milter.log" &
 MILTER_PID=$!
 cleanup_add "kill $MILTER_PID 2>/dev/null; wait $MILTER_PID 2>/dev/null"
-wait_for test -S "$TESTS_TMP/milter.sock" || { echo "not ok - the milter did not start"; exit 1; }
+wait_for grep -q 'ready, pid' "$TESTS_TMP/milter.log" || { echo "not ok - the milter did not start"; exit 1; }
 
 pf_setup "$TESTS_TMP/pf" "[127.0.0.1]:$RELAY_PORT"
 pf_conf "$PF_DIR" "smtpd_milters = unix:$TESTS_TMP/milter.sock" \
