@@ -60,7 +60,7 @@ MILTER_PID=$!
 cleanup_add "kill $MILTER_PID 2>/dev/null; wait $MILTER_PID 2>/dev/null"
 relay_up() { "$PYTHON" -c "import socket; socket.create_connection(('127.0.0.1', $RELAY_PORT), 1).close()"; }
 wait_for relay_up || { cat "$TESTS_TMP/relay.log"; die "the relay did not start"; }
-wait_for grep -q 'ready, pid' "$TESTS_TMP/milter.log" || { cat "$TESTS_TMP/milter.log"; die "the milter did not start"; }
+wait_for test -S "$TESTS_TMP/milter.sock" || { cat "$TESTS_TMP/milter.log"; die "the milter did not start"; }
 
 say "Starting a private Postfix: relayhost = [127.0.0.1]:$RELAY_PORT, milter on a unix socket"
 pf_setup "$TESTS_TMP/postfix" "[127.0.0.1]:$RELAY_PORT"

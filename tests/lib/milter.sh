@@ -6,9 +6,8 @@
 #       plus RELAY_KEYS lines), one [account main] (a dummy secret) and
 #       [milter]; append the [class] sections yourself
 #   milter_start CONF SOCKET   start "exorelay-milter -c CONF -f" (log:
-#       $MILTER_LOG, default $TESTS_TMP/milter.log, appended), wait until
-#       it logs "ready" (SOCKET listens with its final mode and owner);
-#       killed at exit; sets MILTER_PID
+#       $MILTER_LOG, default $TESTS_TMP/milter.log, appended), wait for
+#       SOCKET; killed at exit; sets MILTER_PID
 #   msg_load FILE [JSON]       read a stored message's header (and a
 #       stand-in record) once; then
 #   hdr NAME                   prints every value of header NAME, unfolded
@@ -45,15 +44,10 @@ EOF
 }
 
 milter_start() {
-    _ready0=$(grep -c 'ready, pid' "$MILTER_LOG" 2>/dev/null)
     "$BIN/exorelay-milter" -c "$1" -f 2>>"$MILTER_LOG" &
     MILTER_PID=$!
     cleanup_add "kill $MILTER_PID 2>/dev/null"
-    wait_for _milter_ready "${_ready0:-0}" && test -S "$2"
-}
-_milter_ready() {
-    kill -0 "$MILTER_PID" 2>/dev/null || return 0    # died: fail at once
-    [ "$(grep -c 'ready, pid' "$MILTER_LOG")" -gt "$1" ]
+    wait_for test -S "$2"
 }
 
 msg_load() {
