@@ -282,10 +282,10 @@ expect "connect timeout (suggests a proxy)" \
         -e '/^\[upstream\]/a connect_timeout = 1')" \
     75 "no answer from 127.0.0.1 in time" "set proxy ="
 kill $bh 2>/dev/null
-# (the stand-in's handler sleeps on after the client left: no fault may be
-# set for the next 4 s, it would consume it)
-# Had it waited for the answer (4 s), it would have got a token (exit 0).
-standin_ctl POST /faults '{"token_delay_ms": 4000}' >/dev/null
+# (the stand-in's handler sleeps on after the client left; it chose its
+# fate when the request came, so faults set meanwhile are not its)
+# Had it waited for the answer (10 s), it would have got a token (exit 0).
+standin_ctl POST /faults '{"token_delay_ms": 10000}' >/dev/null
 t0=$(date +%s)
 expect "hung endpoint: the request gives up" \
     "$(variant e16 -e '/^\[upstream\]/a connect_timeout = 1')" 75 "in time" "proxy"
