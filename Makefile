@@ -22,6 +22,8 @@ DESTDIR  ?=
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# bash-completion loads a program's completion from here on first use
+BASHCOMPDIR ?= /usr/share/bash-completion/completions
 DROP_GROUP ?= exorelay-drop
 
 BUILD    ?= build
@@ -159,6 +161,10 @@ install: $(PROGRAMS)
 	else echo "note: exorelay-sendmail is not setgid $(DROP_GROUP) (not root, or no such group): see INSTALL"; fi
 	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/bash-completion/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay
+	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter
+	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/exorelay
 	[ -e $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf ] || \
 	    install -m 0644 conf/exorelay.conf.example $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf
@@ -166,6 +172,8 @@ install: $(PROGRAMS)
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/exorelay $(DESTDIR)$(SBINDIR)/exorelay-milter \
 	    $(DESTDIR)$(SBINDIR)/exorelay-sendmail
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter \
+	    $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	for f in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done
 	for f in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$f); done
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # t_status.sh - "exorelay status" and the metrics file with a running relay
 # (control socket: pools, counters, last error) and without one (what is on
-# disk), "status --check" for Nagios (0 OK, 1 WARNING, 2 CRITICAL), and a
-# certificate credential's expiry read from its notAfter.
+# disk), "status --json" (the same report as JSON), "status --check" for
+# Nagios (0 OK, 1 WARNING, 2 CRITICAL), and a certificate credential's
+# expiry read from its notAfter.
 . "$(dirname "$0")/lib/common.sh"
 . "$TOP/tests/lib/standin.sh"
 . "$TOP/tests/lib/relay.sh"
@@ -73,6 +74,24 @@ status
     has "^  last error  [0-9-]+ [0-9:]+ UTC: 554 5\.6\.0 Corrupt message content"
 tap_ok $? "status from the relay: pid, credential, token, pool, counters, last error"
 [ $? = 0 ] || sed 's/^/#   /' "$TESTS_TMP/status.out"
+
+# jsonq EXPR - evaluate a Python expression on the JSON in status.out (d)
+jsonq() {
+    "$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+        "$TESTS_TMP/status.out" "$1"
+}
+
+status --json
+[ $RC = 0 ] && jsonq "d['daemon']['pid'] == $RELAY_PID" &&
+    jsonq "[a['name'] for a in d['accounts']][0] == 'main'" &&
+    jsonq "d['accounts'][0]['counters']['relayed'] == 1 and d['accounts'][0]['counters']['deferred'] == 1" &&
+    jsonq "d['accounts'][0]['credential']['days_left'] > 0"
+tap_ok $? "status --json from the relay: the daemon's pid, the accounts, their counters and credential"
+[ $? = 0 ] || sed 's/^/#   /' "$TESTS_TMP/status.out"
+
+status --check --json
+[ $RC = 2 ]
+tap_ok $? "status --check --json is a usage error, CRITICAL for a monitor (exit $RC)"
 
 status --check
 [ $RC = 0 ] && has "^EXORELAY OK - 1 account, credentials and tokens fine \| 'main_credential_days'=[0-9]+;30;7 'main_relayed'=1c 'main_deferred'=1c 'main_refused'=1c$"
@@ -181,6 +200,11 @@ status
 [ $RC = 0 ] && has "^exorelay is not running \(.*control\.sock: No such file or directory\); what is on disk:$" &&
     has "^  token       valid until [0-9-]+ [0-9:]+ UTC" && ! has "^  pool " && ! has "^  messages "
 tap_ok $? "status without the relay: says so; the token from the state file; no pool or counters"
+status --json
+[ $RC = 0 ] && jsonq "d['daemon'] is None and d['unanswered'] is False" &&
+    jsonq "'control.sock' in d['why']" && jsonq "d['accounts'][0]['token']['cached']"
+tap_ok $? "status --json without the relay: JSON of the disk (no daemon, why, the cached token)"
+[ $? = 0 ] || sed 's/^/#   /' "$TESTS_TMP/status.out"
 status --check
 [ $RC = 2 ] && has "^EXORELAY CRITICAL - relay not running; cert: certificate expires in 19 days"
 tap_ok $? "status --check without the relay: CRITICAL, exit 2"

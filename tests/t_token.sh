@@ -256,10 +256,10 @@ ok "... while that ca_file alone does not make the stand-in trusted (exit $RC)" 
 dead=$(free_port)
 expect "connection refused" \
     "$(variant e13 -e "s|^authority = .*|authority = https://127.0.0.1:$dead|")" \
-    75 "cannot connect to 127.0.0.1" "firewall"
+    75 "cannot connect to Entra ID (127.0.0.1 port $dead)" "firewall"
 expect "DNS failure" \
     "$(variant e14 -e "s|^authority = .*|authority = https://login.nonexistent.invalid|")" \
-    75 "cannot resolve login.nonexistent.invalid (DNS)" "DNS"
+    75 "cannot resolve Entra ID's host login.nonexistent.invalid (DNS)" "DNS"
 # A listener whose accept queue is full drops SYNs: a real connect timeout.
 "$PYTHON" -c '
 import socket, sys, time
@@ -280,7 +280,17 @@ sleep 0.2
 expect "connect timeout (suggests a proxy)" \
     "$(variant e15 -e "s|^authority = .*|authority = https://127.0.0.1:$(cat "$TESTS_TMP/blackhole.port")|" \
         -e '/^\[upstream\]/a connect_timeout = 1')" \
-    75 "no answer from 127.0.0.1 in time" "set proxy ="
+    75 "no answer from Entra ID (127.0.0.1 port $(cat "$TESTS_TMP/blackhole.port")) in time" "set proxy ="
+# proxy = set and the proxy down or silent: the proxy is named, not Entra ID
+expect "proxy down: the proxy is the culprit" \
+    "$(variant e17 -e "s|^authority = \(.*\)|authority = \1\nproxy = http://127.0.0.1:$dead|")" \
+    75 "cannot connect to the proxy http://127.0.0.1:$dead" \
+    "start the proxy, or correct proxy = in the account"
+expect "proxy silent: the proxy is the culprit" \
+    "$(variant e18 -e "s|^authority = \(.*\)|authority = \1\nproxy = http://127.0.0.1:$(cat "$TESTS_TMP/blackhole.port")|" \
+        -e '/^\[upstream\]/a connect_timeout = 1')" \
+    75 "no answer from the proxy http://127.0.0.1:$(cat "$TESTS_TMP/blackhole.port") in time; Entra ID was not reached" \
+    "check that the proxy runs"
 kill $bh 2>/dev/null
 # (the stand-in's handler sleeps on after the client left; it chose its
 # fate when the request came, so faults set meanwhile are not its)
