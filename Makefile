@@ -122,9 +122,10 @@ check-asan: deps
 # fuzz - every libFuzzer target for FUZZ_SECONDS (default 60) on its seed
 # corpus (tests/fuzz/corpus/NAME, read-only) plus what it found before
 # (build-fuzz/corpus/NAME); crashes land in build-fuzz/crashes/.
-# Built with clang, coverage + ASan + UBSan, into build-fuzz/.
+# Built with clang, coverage + ASan + UBSan, into build-fuzz/; FUZZ_CC is
+# the clang whose libFuzzer runtime is installed (tests/fuzz/cc.sh).
 FUZZ_SECONDS ?= 60
-FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_CC ?= $(shell sh tests/fuzz/cc.sh || echo clang)
 FUZZ_BUILD = $(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 fuzz-build:

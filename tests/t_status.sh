@@ -121,8 +121,8 @@ grep -Eq '^exorelay_pool_connections\{account="main",state="open"\} [1-3]$' "$TE
     good=1
 tap_ok $good "metrics_file: messages, credential expiry, token, pool"
 
-# A certificate credential (notAfter in 20 days) and an account whose
-# secret is wrong, added by a reload.
+# "credential new" makes a certificate credential; then a certificate
+# account and an account whose secret is wrong are added by a reload.
 "$BIN/exorelay" -c "$C" credential new --account main --days 20 --bits 2048 \
     --dir "$TESTS_TMP" >"$TESTS_TMP/credential.out" 2>&1
 tap_ok $? "credential new: exit 0"
@@ -144,6 +144,12 @@ tap_ok $? "credential new: self-signed, CN names the account, valid 20 days"
     --dir "$TESTS_TMP" >/dev/null 2>&1 && [ "$(ls "$TESTS_TMP"/main-*.pem | wc -l)" = 2 ]
 tap_ok $? "credential new: a second run the same day gets new file names, never overwrites"
 
+# The certificate account's expiry: one valid 19.5 days, so that "19 days"
+# holds for 12 hours whatever second the status is asked in (one made with
+# --days 20 has 20 days left within its first second, 19 after).
+CERT=$("$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1]); import pki
+print(pki.make_client_cert(sys.argv[2], "status-cert", days=19.5)[0])' \
+    "$TOP/tests/standin" "$TESTS_TMP")
 standin_ctl POST /scenario "{\"apps\": [{\"client_id\": \"$STANDIN_CLIENT_ID\",
     \"certificates\": [{\"generate\": \"main\"}, {\"file\": \"$CERT\"}]}]}" >/dev/null
 (umask 077; printf '%s' 1706d074-8131-4313-82d7-f7b648124265 >"$TESTS_TMP/bad.secret")

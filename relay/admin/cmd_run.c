@@ -165,12 +165,13 @@ static struct smtpd_server *reload(struct smtpd_server *srv, struct token_engine
         return srv;
     }
     log_set_level(cfg->log_level);
-    msg_notice("reloaded %s (listen, user and socket_* take effect on restart)",
-               global_opts.config_path);
     stop_queue_runner();                /* queue runner hook: new generation */
     start_queue_runner(fresh, te);
     smtpd_server_drop(srv);
     ops_reload(fresh);                  /* operations: status, alarms */
+    /* logged once every part uses the new config (tests wait for it) */
+    msg_notice("reloaded %s (listen, user and socket_* take effect on restart)",
+               global_opts.config_path);
     return fresh;
 }
 
