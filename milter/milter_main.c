@@ -265,7 +265,7 @@ int main(int argc, char **argv)
         path = config_path_default();
     if (realpath(path, abs_path) != NULL)  /* daemon() leaves the directory */
         path = abs_path;
-    log_open(PROGNAME, 1);
+    log_open("milter", 1);
     if ((r = start(path)) != EX_OK)
         return r;
     if (!foreground) {
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
             msg_error("cannot become a daemon: %m");
             return EX_OSERR;
         }
-        log_open(PROGNAME, 0);
+        log_open("milter", 0);
     }
     r = serve(path);
     if (socket_spec && msock_unix_path(socket_spec))

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    log_open("exorelay", 1);
+    log_open(name, 1);            /* tag exorelay/check, exorelay/token, ... */
     cfg = config_load(global_opts.config_path, stderr, &nerrors);
     if (cfg == NULL) {
         fprintf(stderr, "exorelay: %s: %d error%s\n", global_opts.config_path,
