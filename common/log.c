@@ -27,6 +27,7 @@ enum log_dest { DEST_STDERR, DEST_JOURNAL, DEST_SYSLOG };
 static const char *log_service = "relay";
 static enum log_dest log_dest = DEST_STDERR;
 static enum log_level log_threshold = LOG_LVL_INFO;
+static int log_copy = -1;               /* syslog: this level and worse to stderr too */
 static char log_host[64] = "localhost";
 
 static const char *const level_names[] = {
@@ -66,6 +67,13 @@ void log_open(const char *service, int foreground)
         log_dest = DEST_SYSLOG;
         syslog_socket_open(path && *path ? path : "/dev/log");
     }
+}
+
+/* log_copy_to_stderr - a command run by hand or by cron: its problems show
+ * where it ran, the rest goes to syslog only */
+void log_copy_to_stderr(enum log_level worst)
+{
+    log_copy = (int) worst;
 }
 
 void log_set_level(enum log_level level)
@@ -158,10 +166,19 @@ void log_vmsg(const char *service, enum log_level level, const char *fmt, va_lis
         if (log_dest != DEST_SYSLOG)
             line[len - 1] = '\n';
     }
-    if (log_dest == DEST_SYSLOG)
+    if (log_dest == DEST_SYSLOG) {
         syslog_socket_send(line, (size_t) len);
+        if ((int) level > log_copy)
+            return;
+        /* the copy: "exorelay/token: warning: text", no time or pid */
+        len = snprintf(line, sizeof(line), "exorelay/%s: %s%s%s\n", service, lvl, sep, text);
+        if (len > (int) sizeof(line) - 1) {
+            len = sizeof(line) - 1;
+            line[len - 1] = '\n';
+        }
+    }
     /* One write per line; a short write to stderr is not worth a retry loop. */
-    else if (write(STDERR_FILENO, line, (size_t) len) < 0)
+    if (write(STDERR_FILENO, line, (size_t) len) < 0)
         return;
 }
 

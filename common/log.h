@@ -5,6 +5,10 @@
  *	log_open(service, foreground)	choose where lines go (below); the
  *					tag is "exorelay/SERVICE"
  *	log_set_level(level)		drop messages below this level
+ *	log_copy_to_stderr(worst)	syslog: lines of this level and worse
+ *					also go to stderr, as "exorelay/SERVICE:
+ *					warning: text" (a command's problems show
+ *					where it ran; its other lines do not)
  *	msg_error/msg_warn/msg_notice/msg_info/msg_debug(fmt, ...)
  *	log_msg_as(service, level, fmt, ...)
  *		one line under another service's tag ("exorelay/smtp" for
@@ -47,6 +51,7 @@ enum log_level {
 
 void log_open(const char *service, int foreground);
 void log_set_level(enum log_level level);
+void log_copy_to_stderr(enum log_level worst);
 enum log_level log_get_level(void);
 /* log_level_parse - "error", "warning", "notice", "info", "debug"; 0 ok, -1 bad */
 int log_level_parse(const char *name, enum log_level *level);

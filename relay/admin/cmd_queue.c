@@ -4,7 +4,8 @@
  *
  *	list		every queued message: ID, size, age, attempts, sender,
  *			last error, recipients left; then the failed/ folder
- *	flush		deliver everything now, ignoring retry times
+ *	flush [-v]	deliver everything now, ignoring retry times; silent
+ *			unless something fails (-v: a line per message)
  *	delete ID	remove a message (queued, waiting in maildrop, or in
  *			failed/) and its state
  *	deliver ID	one delivery attempt at one message now (what
@@ -82,7 +83,9 @@ int cmd_queue(struct config *cfg, int argc, char **argv)
         return EX_OK;
     }
     if (strcmp(what, "flush") == 0 && argc == 2)
-        return queue_flush(cfg, stdout);
+        return queue_flush(cfg, stdout, 0);
+    if (strcmp(what, "flush") == 0 && argc == 3 && strcmp(argv[2], "-v") == 0)
+        return queue_flush(cfg, stdout, 1);
     if (strcmp(what, "delete") == 0 && argc == 3)
         return queue_delete(cfg, argv[2]);
     if (strcmp(what, "deliver") == 0 && argc == 3) {
@@ -92,6 +95,6 @@ int cmd_queue(struct config *cfg, int argc, char **argv)
         }
         return queue_deliver_id(cfg, argv[2], stdout);
     }
-    fprintf(stderr, "usage: exorelay queue [list | flush | delete ID | deliver ID]\n");
+    fprintf(stderr, "usage: exorelay queue [list | flush [-v] | delete ID | deliver ID]\n");
     return EX_USAGE;
 }

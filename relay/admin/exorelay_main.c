@@ -7,7 +7,8 @@
  * The config path is -c FILE, else $EXORELAY_CONF, else
  * /etc/exorelay/exorelay.conf. "check" prints every problem as
  * FILE:LINE: message and exits 78 (EX_CONFIG) if there is any; every other
- * command refuses to start on an invalid config the same way.
+ * command refuses to start on an invalid config the same way. "token" and
+ * "queue" are quiet on success (see quiet_command).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,19 @@ static const struct command {
     {"queue", cmd_queue, "queue [list|flush|delete ID]  the exorelay-sendmail spool"},
     {"credential", cmd_credential, "credential new --account A  new key and certificate for A"},
 };
+
+/* quiet_command - where a command logs: "token" (a password helper: msmtp's
+ * passwordeval) and "queue" (cron's "sendmail -q") log to syslog, with
+ * only warnings and errors also on stderr, so that success prints nothing;
+ * the others log to stderr (run switches to its own destination) */
+static void quiet_command(const char *name)
+{
+    int     quiet = strcmp(name, "token") == 0 || strcmp(name, "queue") == 0;
+
+    log_open(name, !quiet);
+    if (quiet)
+        log_copy_to_stderr(LOG_LVL_WARNING);
+}
 
 static void usage(FILE *fp)
 {
@@ -81,7 +95,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
-    log_open(name, 1);            /* tag exorelay/check, exorelay/token, ... */
+    quiet_command(name);          /* tag exorelay/check, exorelay/token, ... */
     cfg = config_load(global_opts.config_path, stderr, &nerrors);
     if (cfg == NULL) {
         fprintf(stderr, "exorelay: %s: %d error%s\n", global_opts.config_path,
@@ -96,6 +110,8 @@ int main(int argc, char **argv)
         return EX_OK;
     }
     log_set_level(cfg->log_level);
+    if (cfg->log_level == LOG_LVL_DEBUG)
+        log_copy_to_stderr(LOG_LVL_DEBUG);      /* troubleshooting: all of it */
     int status = cmd->fn(cfg, argc - i, argv + i);
     config_free(cfg);
     return status;
