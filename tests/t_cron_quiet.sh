@@ -78,6 +78,7 @@ tap_ok $([ $RC = 0 ] && grep -q "queue run requested from the exorelay daemon (p
 kill "$DAEMON"; wait "$DAEMON" 2>/dev/null
 
 echo "# exorelay-milter -n"
+printf '\n[milter]\nsocket = unix:%s/m.sock\n' "$TESTS_TMP" >>"$CONF"
 q n1 "$BIN/exorelay-milter" -c "$CONF" -n
 silent n1; tap_ok $? "a good config: exit 0, no output"; show n1
 printf '[relay]\nlisten = nowhere\n[milter]\nbogus_key = 1\n' >"$TESTS_TMP/bad.conf"
@@ -87,5 +88,5 @@ tap_ok $([ $RC = 78 ] && grep -q "^$TESTS_TMP/bad.conf:2: " "$TESTS_TMP/n2.out" 
     "a broken config: exit 78 (got $RC), one FILE:LINE: message per problem"; show n2
 q n3 "$BIN/exorelay-milter" -c "$TESTS_TMP/none.conf" -n
 tap_ok $([ $RC = 78 ] && grep -q "none.conf" "$TESTS_TMP/n3.out"; echo $?) "a missing config: exit 78, named"
-tap_ok $([ ! -e "$TESTS_TMP/spool/exorelay/milter.sock" ] && ! pgrep -f "exorelay-milter -c $CONF" >/dev/null; echo $?) \
+tap_ok $([ ! -e "$TESTS_TMP/m.sock" ] && ! pgrep -f "exorelay-milter -c $CONF" >/dev/null; echo $?) \
     "-n opens no socket and leaves no process"

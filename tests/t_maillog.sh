@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib/common.sh"
 . "$TOP/tests/lib/standin.sh"
 . "$TOP/tests/lib/relay.sh"
+. "$TOP/tests/lib/syslog.sh"
 command -v pflogsumm >/dev/null || skip_all "pflogsumm not installed (tests/deps.sh)"
 
 standin_start || exit 1
@@ -18,12 +19,7 @@ PORT=$(free_port)
 CONF=$TESTS_TMP/exorelay.conf
 standin_write_conf "$CONF" "127.0.0.1:$PORT"
 
-SOCK=$TESTS_TMP/log.sock
-LOG=$TESTS_TMP/mail.log
-"$PYTHON" "$TOP/tests/lib/syslog_sink.py" "$SOCK" "$LOG" &
-SINK_PID=$!
-cleanup_add "kill $SINK_PID 2>/dev/null"
-wait_for test -S "$SOCK" || { echo "not ok 1 - syslog sink did not start"; exit 1; }
+syslog_start || { echo "not ok - syslog sink did not start"; exit 1; }
 
 # log_has REGEX - the syslog file has a matching line (waits up to 10 s)
 log_has() {
@@ -96,7 +92,7 @@ tap_ok $? "the bounced recipient: dsn=5.6.0, status=bounced (554 ...)"
 grep -Eq 'exorelay/smtpd\[[0-9]+\]: [0-9A-F]+: reject: RCPT from unknown\[127\.0\.0\.1\]: 550 5\.1\.10 .*; from=<'"$MB"'> to=<nobody@example.net>' "$LOG"
 tap_ok $? "the recipient refused at RCPT: a reject line, as Postfix's smtpd writes it"
 tap_ok $(grep -c ': to=<' "$LOG" | grep -qx 6; echo $?) "one line per recipient that got past RCPT (6)"
-tap_ok $(sort -u "$LOG.pri" | awk '{ if (int($1 / 8) != 2) bad = 1 } END { exit bad }'; echo $?) \
+tap_ok $(syslog_facility_mail; echo $?) \
     "every line has facility mail"
 grep -q '^MALFORMED' "$LOG"; tap_ok $((! $?)) "every datagram in syslog(3)'s form"
 
