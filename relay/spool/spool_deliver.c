@@ -275,8 +275,9 @@ static void log_attempt(const struct spool_env *env, const struct attempt *at,
     snprintf(rep->text, sizeof(rep->text), "%zu sent, %zu deferred, %zu failed: %.900s",
              at->nsent, at->ndeferred, at->nfailed,
              at->ndeferred ? at->temp_error : at->nfailed ? at->failed[0].diag : final);
-    snprintf(extra, sizeof(extra), "account=%s, attempt=%d", acct ? acct->name : "-",
-             env->attempts);
+    snprintf(extra, sizeof(extra), "account=%s, conn=%s%s, attempt=%d",
+             acct ? acct->name : "-", res->reused ? "reused" : "new",
+             res->retried ? " (retried)" : "", env->attempts);
     deliver_log_msg(&m, env->id, env->time, res);
     maillog_from(env->id, env->sender, env->size, at->ntodo, extra);
     for (size_t i = 0; i < at->ntodo; i++) {
