@@ -58,9 +58,9 @@ static void usage(FILE *fp)
             "usage: " PROGNAME " [-c FILE] [-f]\n"
             "       " PROGNAME " [-c FILE] -n\n"
             "       " PROGNAME " --version | --help\n"
-            "  -c FILE  config file (default: $EXORELAY_CONF, else %s)\n"
-            "  -f       stay in the foreground and log to stderr\n"
-            "  -n       check the config and exit: 0 ok, 78 with FILE:LINE messages\n"
+            "  -c, --config FILE  config file (default: $EXORELAY_CONF, else %s)\n"
+            "  -f, --foreground   stay in the foreground and log to stderr\n"
+            "  -n, --check        check the config and exit: 0 ok, 78 with FILE:LINE\n"
             "Listens on [milter] socket for Postfix (smtpd_milters, non_smtpd_milters)\n"
             "or Sendmail (INPUT_MAIL_FILTER). SIGHUP reloads the config, SIGTERM stops.\n"
             "See exorelay-milter(8) and exorelay.conf(5).\n",
@@ -257,6 +257,9 @@ static int start(const char *path)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"check", no_argument, NULL, 'n'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
