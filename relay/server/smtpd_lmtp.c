@@ -39,9 +39,11 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "pool/deliver_log.h"
 #include "proto/smtpd_data.h"
 #include "smtpd_int.h"
 #include "support/file_replace.h"
+#include "support/maillog.h"
 
 /* spill_open - the session's spill file, emptied; -1 when none */
 static int spill_open(struct session *s)
@@ -107,16 +109,6 @@ static int choose_route(struct session *s, int fd, struct route *r, struct smtp_
     return rc < 0 ? -1 : 0;
 }
 
-/* rcpt_reply - what recipient i is told: its own refusal, else final */
-static void rcpt_reply(const struct deliver_result *res, size_t i, struct smtp_reply *r)
-{
-    if (i < res->nrcpt && res->rcpt_code[i] != 0 && res->rcpt_code[i] / 100 != 2)
-        smtp_reply_set(r, res->rcpt_code[i], "", "%s",
-                       res->rcpt_text[i] ? res->rcpt_text[i] : "refused");
-    else
-        *r = res->final;
-}
-
 /* answer_each - one reply per recipient, in RCPT order */
 static void answer_each(struct session *s, const struct deliver_result *res,
                         const struct smtp_reply *all)
@@ -127,7 +119,7 @@ static void answer_each(struct session *s, const struct deliver_result *res,
         if (all != NULL)
             r = *all;
         else
-            rcpt_reply(res, i, &r);
+            deliver_rcpt_reply(res, i, &r);   /* its refusal, else final */
         cio_reply(&s->io, &r);
     }
 }
@@ -140,6 +132,7 @@ static void submit(struct session *s, int fd, long long size)
     struct smtp_reply err;
     struct route r;
     char  **rcpts = calloc(t->nrcpt ? t->nrcpt : 1, sizeof(*rcpts));
+    char    extra[400];
     const struct conf_account *acct = NULL;
 
     if (rcpts == NULL) {
@@ -158,8 +151,11 @@ static void submit(struct session *s, int fd, long long size)
         answer_each(s, NULL, &err);
     } else {
         deliver_routed(s->srv->pools, &r, t->sender, rcpts, t->nrcpt, fd, &res, &acct);
-        msg_info("%s: client=%s, lmtp one flight, size=%lld, account=%s", t->id, s->peer,
-                 size, acct ? acct->name : "-");
+        snprintf(extra, sizeof(extra), "account=%s, mailbox=%s, lmtp=one flight",
+                 acct ? acct->name : "-", acct ? acct->mailbox : "-");
+        maillog_client(t->id, s->peer);
+        deliver_log(t->id, t->sender, rcpts, t->nrcpt, size, (time_t) t->t_begin, &res,
+                    extra);
         answer_each(s, &res, NULL);
     }
     deliver_result_free(&res);

@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "proto/smtpd_cmd.h"
 #include "smtpd_int.h"
+#include "support/maillog.h"
 
 /* now_seconds - wall clock with microseconds, for the log's delays */
 double now_seconds(void)
@@ -45,21 +46,6 @@ double now_seconds(void)
 
     gettimeofday(&tv, NULL);
     return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-}
-
-/* make_id - a short queue-like id for log lines, unique enough per day */
-static void make_id(char *buf, size_t size)
-{
-    static unsigned counter;
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    struct timeval tv;
-    unsigned n;
-
-    pthread_mutex_lock(&lock);
-    n = ++counter;
-    pthread_mutex_unlock(&lock);
-    gettimeofday(&tv, NULL);
-    snprintf(buf, size, "%05lX%05X", (unsigned long) (tv.tv_sec & 0xFFFFF), n & 0xFFFFF);
 }
 
 static char *xstrdup(const char *s)
@@ -79,7 +65,7 @@ void txn_begin(struct session *s, const char *sender, const char *params)
 
     txn_reset(s);
     t->active = 1;
-    make_id(t->id, sizeof(t->id));
+    maillog_new_id(t->id, sizeof(t->id));
     t->sender = xstrdup(sender);
     t->mail_params = xstrdup(params);
     t->t_begin = now_seconds();
@@ -180,8 +166,12 @@ static int acquire(struct session *s, const struct conf_account *acct)
         pool_pace(t->pool);             /* messages_per_minute, once per account */
         t->paced = acct;
     }
+    t->t_pace += now_seconds() - t0;
+    t0 = now_seconds();
     t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
-    t->t_wait += now_seconds() - t0;
+    t->t_conn += now_seconds() - t0;
+    if (t->up)
+        upstream_relay(t->up, t->relay, sizeof(t->relay));
     if (t->up == NULL) {
         if (t->pool == NULL)
             smtp_reply_set(&err, 451, "4.3.0", "no connection pool for account %s",
@@ -281,14 +271,28 @@ static size_t first_upstream(const struct session *s)
     return i;
 }
 
+/* verdict - the reply the client gets for e. Behind a refused MAIL,
+ * upstream's replies to the RCPTs and DATA are "503 need MAIL": the MAIL's
+ * own reply decides for them (a 432 must not become a 5xx on a recipient).
+ * A 503 to a RCPT is about the session, never the recipient: 451. */
+static void verdict(const struct group_ent *e, struct smtp_reply *r,
+                    const struct smtp_reply *mail_refused)
+{
+    if (e->kind != ENT_MAIL && mail_refused->code != 0)
+        *r = *mail_refused;
+    else if (e->kind == ENT_RCPT)
+        smtp_reply_defer_sequence(r);
+}
+
 /* apply - what an upstream reply means for the transaction */
 static int apply(struct session *s, const struct group_ent *e,
                  const struct smtp_reply *r, struct smtp_reply *mail_refused)
 {
     if (e->kind == ENT_MAIL && r->code / 100 != 2)
         *mail_refused = *r;
-    else if (e->kind == ENT_RCPT)
-        s->txn.rcpts[e->rcpt].code = r->code;
+    else if (e->kind == ENT_RCPT && (s->txn.rcpts[e->rcpt].code = r->code) / 100 != 2)
+        maillog_reject(s->txn.id, s->peer, "RCPT", r, s->txn.sender,
+                       s->txn.rcpts[e->rcpt].addr);
     else if (e->kind == ENT_DATA)
         return r->code == 354;
     return 0;
@@ -375,6 +379,19 @@ void txn_settle(struct session *s, const struct smtp_reply *final)
     pick_settle(&t->pick, accepted, t->quota);
 }
 
+/* end_refused - the transaction ended before the data (MAIL or DATA
+ * refused): log it and hand the connection back; closed after a 432 */
+static void end_refused(struct session *s, const struct smtp_reply *r)
+{
+    txn_log(s, -1, r);
+    if (s->txn.up != NULL && smtp_reply_is_session_limit(r)) {
+        pool_refused(s->txn.pool, s->txn.up, r);
+        s->txn.up = NULL;
+    }
+    txn_release(s, POOL_RSET);
+    txn_reset(s);
+}
+
 /* group_flush - relay the queued group and answer the client in order */
 int group_flush(struct session *s)
 {
@@ -407,19 +424,16 @@ int group_flush(struct session *s)
             i--;
             continue;
         }
+        verdict(e, &r, &mail_refused);
         go_data |= apply(s, e, &r, &mail_refused);
         cio_reply(&s->io, &r);
-        if (e->kind == ENT_DATA && !go_data) {
-            txn_log(s, -1, &r);
-            txn_release(s, POOL_RSET);
-            txn_reset(s);
-        }
+        if (e->kind == ENT_DATA && !go_data)
+            end_refused(s, &r);
     }
     s->ngroup = 0;
     if (mail_refused.code && s->txn.active) {
-        txn_log(s, -1, &mail_refused);
-        txn_release(s, POOL_RSET);
-        txn_reset(s);
+        maillog_reject(s->txn.id, s->peer, "MAIL", &mail_refused, s->txn.sender, NULL);
+        end_refused(s, &mail_refused);
     }
     return go_data;
 }
