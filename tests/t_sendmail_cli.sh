@@ -234,7 +234,17 @@ ok "-bs: header completed" has_msg '^Message-ID:'
 ok "-bs ends with 221" sh -c "tail -n1 '$OUT' | grep -q '^221 '"
 printf 'RCPT TO:<a@b.c>\r\nDATA\r\nMAIL FROM:<bad address>\r\nFOO\r\nQUIT\r\n' | sm -bs
 ok "-bs: RCPT before MAIL is 503" grep -q '^503 5.5.1 Error: need MAIL' "$OUT"
-ok "-bs: a bad sender is 501" grep -q '^501 ' "$OUT"
+ok "-bs: a bad sender is refused as the relay does (553 5.1.7)" grep -q '^553 5.1.7 ' "$OUT"
 ok "-bs: an unknown command is 502" grep -q '^502 ' "$OUT"
+# the relay's command parser: unknown or misplaced parameters are refused
+printf 'EHLO c\r\nMAIL FROM:<s@example.com> BOGUS=1\r\nRCPT TO:<r@example.com>\r\nMAIL FROM:<s@example.com> NOTIFY=NEVER\r\nMAIL FROM:<s@example.com> SIZE=12x\r\nMAIL FROM:<s@example.com>\r\nRCPT TO:<r@example.com> RET=FULL\r\nQUIT\r\n' | sm -bs
+ok "-bs: MAIL FROM with an unknown parameter is 555 5.5.4, as the relay answers" \
+    grep -q '^555 5.5.4 Unsupported parameter BOGUS=1' "$OUT"
+ok "-bs: ... and starts no transaction (RCPT is 503)" grep -q '^503 5.5.1 Error: need MAIL' "$OUT"
+ok "-bs: a RCPT parameter on MAIL is 555" grep -q '^555 5.5.4 Unsupported parameter NOTIFY=NEVER' "$OUT"
+ok "-bs: a bad SIZE is 501 5.5.4" grep -q '^501 5.5.4 Bad SIZE parameter' "$OUT"
+ok "-bs: a MAIL parameter on RCPT is 555" grep -q '^555 5.5.4 Unsupported parameter RET=FULL' "$OUT"
+{ printf 'NOOP %s\r\n' "$(head -c 3000 /dev/zero | tr '\0' x)"; printf 'QUIT\r\n'; } | sm -bs
+ok "-bs: a command line over the relay's limit is 500 5.5.2" grep -q '^500 5.5.2 Line too long' "$OUT"
 
 echo "1..$_tap_n"
