@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "addr.h"
-#include "phrase.h"
+#include "common/phrase.h"
 #include "rewrite.h"
 
 /* xasprintf - asprintf() that returns the string, NULL when out of memory */

@@ -16,7 +16,7 @@
  *		or a control character in a header address).
  *	char *sendmail_from_header(fullname, addr)
  *		"From: Full Name <addr>" value, the name quoted or RFC 2047
- *		encoded when it needs to be
+ *		encoded when it needs to be (common/phrase.h)
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -25,8 +25,7 @@
 #include <strings.h>
 #include <sysexits.h>
 
-#include <openssl/evp.h>
-
+#include "common/phrase.h"
 #include "proto/mail_date.h"
 
 #include "addr_list.h"
@@ -84,55 +83,7 @@ int sendmail_read_message(FILE *in, int ignore_dots, long long max,
     return rc;
 }
 
-/* needs_quotes - a display name with RFC 5322 specials must be quoted */
-static int needs_quotes(const char *s)
-{
-    return strpbrk(s, "()<>[]:;@\\,.\"") != NULL;
-}
-
-/* is_ascii - printable 7-bit only */
-static int is_ascii(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char) *s >= 0x7f || (unsigned char) *s < 0x20)
-            return 0;
-    return 1;
-}
-
-/* encoded_word - RFC 2047 "=?UTF-8?B?...?=" of s (base64 by OpenSSL) */
-static char *encoded_word(const char *s)
-{
-    size_t n = strlen(s);
-    unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
-    char *out = NULL;
-
-    if (b64 == NULL)
-        return NULL;
-    EVP_EncodeBlock(b64, (const unsigned char *) s, (int) n);
-    if (asprintf(&out, "=?UTF-8?B?%s?=", b64) < 0)
-        out = NULL;
-    free(b64);
-    return out;
-}
-
-/* quoted_name - "..." with backslash escapes */
-static char *quoted_name(const char *s)
-{
-    char *out = malloc(2 * strlen(s) + 3), *q = out;
-
-    if (out == NULL)
-        return NULL;
-    *q++ = '"';
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            *q++ = '\\';
-        *q++ = *s;
-    }
-    *q++ = '"';
-    *q = 0;
-    return out;
-}
-
+/* sendmail_from_header - see above */
 char *sendmail_from_header(const char *fullname, const char *addr)
 {
     char *name = NULL, *out = NULL;
@@ -142,12 +93,7 @@ char *sendmail_from_header(const char *fullname, const char *addr)
             return NULL;
         return out;
     }
-    if (!is_ascii(fullname))
-        name = encoded_word(fullname);
-    else if (needs_quotes(fullname))
-        name = quoted_name(fullname);
-    else
-        name = strdup(fullname);
+    name = phrase_make(fullname, 1);
     if (name && asprintf(&out, "%s <%s>", name, addr) < 0)
         out = NULL;
     free(name);

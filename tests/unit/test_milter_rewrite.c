@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #include "milter/addr.h"
-#include "milter/phrase.h"
+#include "common/phrase.h"
 #include "milter/rewrite.h"
 #include "tap.h"
 
