@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
+#include "common/addr.h"
 #include "common/phrase.h"
 #include "rewrite.h"
 

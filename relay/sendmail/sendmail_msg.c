@@ -14,6 +14,14 @@
  *		when missing. A header ended by a non-header line (no empty
  *		line) gets the empty line inserted. Returns 0 or -1 (memory
  *		or a control character in a header address).
+ *	int sendmail_addr_list(value, &vec, &n)
+ *		Append every address of an RFC 5322 address list (To:, Cc:,
+ *		Bcc:, or a recipient argument, which may be a comma list too)
+ *		to vec: "Name <a@b>", "a@b (comment)", "\"Doe, J\" <j@d>",
+ *		"group: a@b, c@d;", "<@route:a@b>". The scanner is the
+ *		milter's (common/addr.h, fuzzed). Returns the number appended,
+ *		or -1 when out of memory or when the value holds a line break
+ *		or an address a control character.
  *	char *sendmail_from_header(fullname, addr)
  *		"From: Full Name <addr>" value, the name quoted or RFC 2047
  *		encoded when it needs to be (common/phrase.h)
@@ -25,10 +33,11 @@
 #include <strings.h>
 #include <sysexits.h>
 
+#include "common/addr.h"
 #include "common/phrase.h"
 #include "proto/mail_date.h"
+#include "spool/spool.h"
 
-#include "addr_list.h"
 #include "sendmail_msg.h"
 
 /* add_line - append one input line (without its end) plus LF to out */
@@ -81,6 +90,38 @@ int sendmail_read_message(FILE *in, int ignore_dots, long long max,
         *buf = NULL;
     }
     return rc;
+}
+
+/* has_control - CR, LF, NUL and other controls never belong in an address */
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char) *s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* sendmail_addr_list - see above */
+int sendmail_addr_list(const char *value, char ***vec, size_t *n)
+{
+    struct addr_list list;
+    int     count = 0;
+
+    /* The scanner would take a line break for folding white space. */
+    if (strpbrk(value, "\r\n") != NULL || addr_parse(value, &list) < 0)
+        return -1;
+    for (size_t i = 0; i < list.n && count >= 0; i++) {
+        const char *addr = list.v[i].addr;
+
+        if (*addr == 0)
+            continue;                   /* "<>", a display name alone */
+        if (has_control(addr) || spool_env_add(vec, n, addr) < 0)
+            count = -1;
+        else
+            count++;
+    }
+    addr_list_free(&list);
+    return count;
 }
 
 /* sendmail_from_header - see above */
@@ -163,7 +204,7 @@ static void collect_rcpts(const struct field *f, struct sm_result *out,
 {
     char *v = field_value(f);
 
-    if (v == NULL || addr_list_parse(v, &out->rcpt, &out->nrcpt) < 0)
+    if (v == NULL || sendmail_addr_list(v, &out->rcpt, &out->nrcpt) < 0)
         hf->bad = 1;
     free(v);
 }

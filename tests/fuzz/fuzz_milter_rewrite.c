@@ -43,7 +43,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "milter/addr.h"
+#include "common/addr.h"
 #include "milter/classify.h"
 #include "common/conf_value.h"
 #include "common/config.h"

@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "milter/addr.h"
+#include "common/addr.h"
 #include "common/phrase.h"
 #include "milter/rewrite.h"
 #include "tap.h"
