@@ -44,6 +44,14 @@
  * partial refusal defers the whole message (451) since one reply cannot
  * say "some", and the remembered decision makes the retry guess right.
  *
+ * Entra outage. While no account can get a token (token_all_failing),
+ * the greeting is 421 4.7.0 with the diagnosis: Postfix then suspends the
+ * destination ("delivery temporarily suspended") and keeps the mail,
+ * instead of trying, and making us log, every message. The token
+ * refresher keeps trying (token_refresh.c, at most a minute apart); the
+ * first client after it succeeds is greeted with 220. The outage is
+ * logged when it begins and ends, the failed requests by the token engine.
+ *
  * Shutdown. The stop descriptor (smtpd.h) is watched only between
  * transactions: a session in the middle of a message finishes it first.
  */
@@ -56,6 +64,7 @@
 #include "common/log.h"
 #include "proto/smtpd_cmd.h"
 #include "smtpd_int.h"
+#include "upstream/upstream_diag.h"
 
 /* smtpd_server_new - one configuration generation (see smtpd.h) */
 struct smtpd_server *smtpd_server_new(const struct config *cfg,
@@ -328,10 +337,36 @@ static void session_end(struct session *s, int rc)
     cio_flush(&s->io);
 }
 
+/* token_outage - 1 while no account can get a token, with the diagnosis
+ * in r; the change of state is logged, not each client */
+static int token_outage(struct smtpd_server *srv, struct smtp_reply *r)
+{
+    struct token_diag td;
+    const struct conf_account *acct;
+    char    name[128];
+    int     out = token_all_failing(srv->te, name, sizeof(name), &td), changed;
+
+    if (out && (acct = config_account(srv->cfg, name)) != NULL)
+        diag_token(r, acct, &td);
+    else if (out)
+        smtp_reply_set(r, 454, "4.7.0", "exorelay: no access token for any account");
+    pthread_mutex_lock(&srv->lock);
+    changed = out != srv->token_outage;
+    srv->token_outage = out;
+    pthread_mutex_unlock(&srv->lock);
+    if (changed && out)
+        msg_warn("smtpd: no account can get an access token: clients are greeted "
+                 "with 421 until one can (%s)", r->text);
+    else if (changed)
+        msg_info("smtpd: an access token is available again: accepting mail");
+    return out;
+}
+
 /* smtpd_session - serve one client (see smtpd.h) */
 void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
 {
     struct session *s = calloc(1, sizeof(*s));
+    struct smtp_reply r;
     int rc;
 
     if (s == NULL) {
@@ -344,6 +379,13 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
     snprintf(s->peer, sizeof(s->peer), "%s", peer);
     cio_init(&s->io, fd, srv->stop_fd);
     msg_debug("connect from %s", s->peer);
+    if (token_outage(srv, &r)) {
+        cio_printf(&s->io, "421 4.7.0 %s %s", srv->hostname, r.text);
+        cio_flush(&s->io);
+        close(fd);
+        free(s);
+        return;
+    }
     cio_printf(&s->io, "220 %s ESMTP exorelay", srv->hostname);
     for (;;) {
         rc = next_line(s);

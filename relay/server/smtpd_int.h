@@ -41,6 +41,7 @@ struct smtpd_server {
     struct pools *pools;
     int     stop_fd;
     char    hostname[256];
+    int     token_outage;       /* greeting with 421: no account has a token */
 };
 
 /* A local reply queued in a group (short texts only). */
