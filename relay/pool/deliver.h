@@ -9,6 +9,9 @@
  *	struct pool *pools_get(pools, account)
  *	void pools_reap(pools)             close idle connections (call often)
  *	void pools_free(pools)
+ *	struct graph_client *pools_graph(pools)
+ *		the Microsoft Graph client of all accounts, made on first use
+ *	const struct config *pools_config(pools)   the config it was made with
  *	int deliver_message(pools, account, sender, rcpts, nrcpt, fd, &result)
  *		Submit the RFC 5322 message read from fd (LF or CRLF line
  *		ends; it is sent with CRLF and dot-stuffed) from sender to the
@@ -28,11 +31,20 @@
  * Exchange's quota refusal (554 5.2.0 ...SubmissionQuotaExceeded...) comes
  * back as 452 4.2.0 with permanent = 0: the mail must wait, not bounce.
  * result.reused and result.waited_ms are for the caller's log line.
+ *
+ * The way in: an account whose route is Graph (graph.h: transport =
+ * graph, or auto after 535 5.7.139) submits through Microsoft Graph
+ * sendMail to exactly the envelope recipients (all accepted or none,
+ * result.via_graph set); transport = auto switches when the SMTP attempt
+ * meets 535 5.7.139 and sends the same message over Graph at once; a
+ * message too large for Graph goes over SMTP when transport = auto (if
+ * SMTP AUTH is off that fails too, and the client gets Graph's 552).
  */
 #ifndef EXORELAY_DELIVER_H
 #define EXORELAY_DELIVER_H
 
 #include "common/config.h"
+#include "graph/graph.h"
 #include "pool.h"
 #include "proto/smtp_reply.h"
 #include "token/token.h"
@@ -50,12 +62,15 @@ struct deliver_result {
     int     reused;                 /* sent over a pooled connection */
     int     retried;                /* the reused one was gone: sent again */
     long    waited_ms;              /* messages_per_minute pacing */
+    int     via_graph;              /* sent (or tried) through Microsoft Graph */
 };
 
 struct pools *pools_new(const struct config *cfg, struct token_engine *te);
 struct pool *pools_get(struct pools *pools, const struct conf_account *acct);
 void pools_reap(struct pools *pools);
 void pools_free(struct pools *pools);
+struct graph_client *pools_graph(struct pools *pools);
+const struct config *pools_config(struct pools *pools);
 int deliver_message(struct pools *pools, const struct conf_account *acct,
                     const char *sender, char *const *rcpts, size_t nrcpt,
                     int fd, struct deliver_result *result);

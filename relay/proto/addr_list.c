@@ -9,6 +9,8 @@
  *		"group: a@b, c@d;", "<@route:a@b>". Returns the number
  *		appended, or -1 when out of memory or when an address holds
  *		a control character.
+ *	int addr_vec_add(&vec, &n, s)
+ *		append a copy of s to a growing string vector; 0 or -1
  *
  * It is a scanner with four states (plain, quoted string, comment, angle
  * address), not a full RFC 5322 grammar: it accepts what real headers
@@ -19,7 +21,6 @@
 #include <string.h>
 
 #include "addr_list.h"
-#include "spool/spool.h"
 
 struct scan {
     char   *item;       /* current item's text outside comments/angles */
@@ -65,6 +66,23 @@ static char *strip_route(char *s)
     return s;
 }
 
+/* addr_vec_add - see above */
+int addr_vec_add(char ***v, size_t *n, const char *s)
+{
+    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    char *copy = strdup(s);
+
+    if (nv == NULL || copy == NULL) {
+        free(copy);
+        if (nv)
+            *v = nv;
+        return -1;
+    }
+    nv[(*n)++] = copy;
+    *v = nv;
+    return 0;
+}
+
 /* has_control - CR, LF, NUL and other controls never belong in an address */
 static int has_control(const char *s)
 {
@@ -84,7 +102,7 @@ static int finish_item(struct scan *sc, char ***vec, size_t *n)
     if (addr && *addr) {
         if (has_control(addr))
             sc->bad = 1;
-        else if (spool_env_add(vec, n, addr) < 0)
+        else if (addr_vec_add(vec, n, addr) < 0)
             sc->bad = 1;
         else
             added = 1;

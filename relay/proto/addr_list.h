@@ -7,5 +7,6 @@
 #include <stddef.h>
 
 int addr_list_parse(const char *value, char ***vec, size_t *n);
+int addr_vec_add(char ***vec, size_t *n, const char *s);
 
 #endif

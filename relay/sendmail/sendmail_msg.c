@@ -29,7 +29,7 @@
 
 #include "proto/mail_date.h"
 
-#include "addr_list.h"
+#include "proto/addr_list.h"
 #include "sendmail_msg.h"
 
 /* add_line - append one input line (without its end) plus LF to out */

@@ -22,7 +22,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "addr_list.h"
+#include "proto/addr_list.h"
 #include "common/log.h"
 #include "sendmail_msg.h"
 #include "sendmail_submit.h"

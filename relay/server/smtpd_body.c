@@ -15,6 +15,9 @@
  *		nothing can reach a mailbox; else the final dot goes upstream
  *		and its reply is the client's reply (LMTP: one per accepted
  *		recipient). -1 when the client is gone (session ends).
+ *		A held transaction (an account on Microsoft Graph,
+ *		smtpd_hold.c) keeps the content instead and submits it whole
+ *		at CRLF.CRLF.
  *	void txn_log(s, size, final)
  *		The one log line per message.
  */
@@ -40,7 +43,13 @@ static void up_write(struct session *s, const char *buf, size_t len)
 {
     struct smtp_reply r;
 
-    if (s->txn.failed || s->txn.up == NULL || len == 0)
+    if (s->txn.failed || len == 0)
+        return;
+    if (s->txn.held) {
+        hold_write(s, buf, len);
+        return;
+    }
+    if (s->txn.up == NULL)
         return;
     if (upstream_write(s->txn.up, buf, len) < 0) {
         smtp_reply_set(&r, 451, "4.4.2", "upstream connection lost while sending"
@@ -68,8 +77,19 @@ static void choose_account(struct session *s, const struct hdr *h)
     if (rc == 0)
         want = config_account_for_sender(s->cfg, s->txn.sender);
     acct_learn(s->txn.sender, want);
-    if (!s->txn.failed && want != s->txn.acct)
+    if (s->txn.failed)
+        return;
+    if (hold_wanted(s, want)) {         /* Graph: hold from here on */
+        if (!s->txn.held && want != s->txn.acct)
+            msg_info("%s: X-Exorelay names account %s, which sends through "
+                     "Microsoft Graph: holding the message", s->txn.id, want->name);
+        if (want != s->txn.acct)
+            s->txn.first_acct = s->txn.acct;
+        txn_release(s, POOL_CLOSE);     /* inside DATA: upstream drops it */
+        hold_begin(s, want);
+    } else if (s->txn.held || want != s->txn.acct) {
         txn_replay(s, want);
+    }
 }
 
 /* header_end - length of the header block if buf holds all of it, else 0 */
@@ -131,6 +151,10 @@ static void final_reply(struct session *s, const struct data_scan *ds,
         else
             smtp_reply_set(r, 552, "5.3.4", "Message size exceeds the limit of"
                            " %lld bytes", ds->max_size);
+        return;
+    }
+    if (!s->txn.failed && s->txn.held) {
+        hold_submit(s, r);
         return;
     }
     if (!s->txn.failed && s->txn.up) {

@@ -7,6 +7,8 @@
  *	smtpd_body.c   the DATA phase: header block, account decision,
  *		       streaming, final replies, the per-message log line
  *	smtpd_acct.c   account choice (guess at MAIL, X-Exorelay header)
+ *	smtpd_hold.c   accounts sending through Microsoft Graph: the message
+ *		       is held and submitted whole at the end of data
  *	smtpd_cmd.c, smtpd_data.c, smtpd_io.c: parsing, DATA rules, client I/O
  */
 #ifndef EXORELAY_SMTPD_INT_H
@@ -81,6 +83,9 @@ struct txn {
     double  t_begin;            /* MAIL received */
     double  t_wait;             /* spent in pool_acquire (pace, pool, connect) */
     double  t_data;             /* DATA phase began */
+    int     held;               /* Graph: answered here, content in hold_fd */
+    int     hold_fd;
+    int     hold_bol;           /* hold_write is at a line start */
 };
 
 struct session {
@@ -114,6 +119,14 @@ double now_seconds(void);
 /* smtpd_body.c */
 int data_phase(struct session *s);
 void txn_log(struct session *s, long long size, const struct smtp_reply *final);
+
+/* smtpd_hold.c */
+int hold_wanted(struct session *s, const struct conf_account *acct);
+int hold_begin(struct session *s, const struct conf_account *acct);
+void hold_write(struct session *s, const char *buf, size_t len);
+void hold_reply(struct session *s, int kind, struct smtp_reply *r);
+void hold_submit(struct session *s, struct smtp_reply *r);
+void hold_end(struct session *s);
 
 /* smtpd_acct.c */
 const struct conf_account *acct_guess(const struct config *cfg, const char *sender);

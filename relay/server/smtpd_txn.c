@@ -28,6 +28,11 @@
  *	txn_release(s, how)    hand the connection back to its pool
  *	txn_reset(s)           forget the envelope
  *	txn_map_reply(s, r)    upstream reply -> client reply (quota -> 4xx)
+ *
+ * An account whose route is Microsoft Graph has no upstream connection:
+ * its transaction is held (smtpd_hold.c) and its replies made here. With
+ * transport = auto, a connection refused with 535 5.7.139 switches the
+ * account to Graph and holds the transaction instead of failing it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +41,9 @@
 
 #include "common/log.h"
 #include "proto/smtpd_cmd.h"
+#include "graph/graph.h"
 #include "smtpd_int.h"
+#include "upstream/upstream_diag.h"
 
 /* now_seconds - wall clock with microseconds, for the log's delays */
 double now_seconds(void)
@@ -123,6 +130,7 @@ void txn_reset(struct session *s)
     struct txn *t = &s->txn;
 
     txn_release(s, POOL_CLOSE);
+    hold_end(s);
     free(t->sender);
     free(t->mail_params);
     for (size_t i = 0; i < t->nrcpt; i++) {
@@ -180,6 +188,10 @@ static int acquire(struct session *s, const struct conf_account *acct)
     }
     t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
     t->t_wait += now_seconds() - t0;
+    if (t->up == NULL && acct->transport == TRANSPORT_AUTO && diag_auth_disabled(&err)) {
+        graph_route_switch(s->cfg, acct, "535 5.7.139");
+        return hold_begin(s, acct);
+    }
     if (t->up == NULL) {
         if (t->pool == NULL)
             smtp_reply_set(&err, 451, "4.3.0", "no connection pool for account %s",
@@ -302,6 +314,10 @@ static int answer(struct session *s, size_t i, size_t first, int *attempts,
         *r = s->txn.fail;
         return 0;
     }
+    if (s->txn.held) {
+        hold_reply(s, e->kind, r);
+        return 0;
+    }
     if (read_reply(s, r) == 0)
         return 0;
     if (i == first && e->kind == ENT_MAIL && s->txn.reused && (*attempts)++ < 3) {
@@ -323,9 +339,12 @@ int group_flush(struct session *s)
     int attempts = 0, go_data = 0;
     struct smtp_reply r, mail_refused = { 0, "", "" };
 
-    if (first < s->ngroup && s->txn.up == NULL && !s->txn.failed) {
-        if (s->group[first].kind == ENT_MAIL) {
-            acquire(s, acct_guess(s->cfg, s->txn.sender));
+    if (first < s->ngroup && s->txn.up == NULL && !s->txn.failed && !s->txn.held) {
+        const struct conf_account *guess = acct_guess(s->cfg, s->txn.sender);
+        if (s->group[first].kind == ENT_MAIL && hold_wanted(s, guess)) {
+            hold_begin(s, guess);
+        } else if (s->group[first].kind == ENT_MAIL) {
+            acquire(s, guess);
         } else {
             smtp_reply_set(&r, 451, "4.3.0", "upstream connection lost; try again");
             txn_fail(s, &r);
@@ -432,6 +451,7 @@ int txn_replay(struct session *s, const struct conf_account *acct)
              t->id, acct->name, t->acct ? t->acct->name : "?");
     t->first_acct = t->acct;
     txn_release(s, POOL_CLOSE);
+    hold_end(s);
     for (int attempt = 0; attempt < 4; attempt++) {
         if (acquire(s, acct) < 0)
             return -1;

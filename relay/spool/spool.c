@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "spool.h"
+#include "proto/addr_list.h"
 
 /* spool_new_id - 8 hex of seconds, 5 of microseconds, 7 random */
 void spool_new_id(char id[SPOOL_ID_SIZE])
@@ -55,18 +56,7 @@ int spool_path(char *buf, size_t size, const char *spool_dir, const char *sub,
 /* spool_env_add - append a copy of s to a growing string vector */
 int spool_env_add(char ***v, size_t *n, const char *s)
 {
-    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
-    char *copy = strdup(s);
-
-    if (nv == NULL || copy == NULL) {
-        free(copy);
-        if (nv)
-            *v = nv;
-        return -1;
-    }
-    nv[(*n)++] = copy;
-    *v = nv;
-    return 0;
+    return addr_vec_add(v, n, s);
 }
 
 /* spool_rcpt_done - is this recipient finished (delivered, reported, failed)? */

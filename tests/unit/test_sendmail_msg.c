@@ -9,7 +9,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "sendmail/addr_list.h"
+#include "proto/addr_list.h"
 #include "spool/dsn.h"
 #include "sendmail/sendmail_msg.h"
 #include "tap.h"
