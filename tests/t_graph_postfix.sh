@@ -30,21 +30,8 @@ pf_conf "$PF" "mydestination = \$myhostname, localhost" \
     "alias_maps = hash:$PF_CONF/aliases" "alias_database = hash:$PF_CONF/aliases"
 pf_start "$PF" || exit 1
 
-# wait_count N - the stand-in has recorded N messages (30 s)
-wait_count() {
-    _i=0
-    while [ "$(standin_count)" -lt "$1" ]; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
-}
-mailq_has() {
-    _i=0
-    until pf_mailq "$PF" | grep -Eq "$1"; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
-}
+wait_count() { standin_wait_count "$1"; }
+mailq_has() { pf_mailq_wait "$PF" "$1"; }
 last_json() { ls "$MSGS"/*.json | tail -1; }
 field() { "$PYTHON" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))' "$(last_json)" "$1"; }
 

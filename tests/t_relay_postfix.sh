@@ -27,22 +27,8 @@ PF=$TESTS_TMP/pf
 pf_setup "$PF" "[127.0.0.1]:$PORT"
 pf_start "$PF" || exit 1
 
-# wait_count N - the stand-in has recorded N messages (30 s)
-wait_count() {
-    _i=0
-    while [ "$(standin_count)" -lt "$1" ]; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
-}
-# mailq_has REGEX - the reason shows in Postfix's queue listing (30 s)
-mailq_has() {
-    _i=0
-    until pf_mailq "$PF" | grep -Eq "$1"; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
-}
+wait_count() { standin_wait_count "$1"; }
+mailq_has() { pf_mailq_wait "$PF" "$1"; }
 last_json() { ls "$STANDIN_MSGDIR"/*.json | tail -1; }
 
 # --- byte-identical: the upstream gets what Postfix handed over

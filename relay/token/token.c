@@ -263,7 +263,10 @@ void token_invalidate(struct token_engine *te, const struct conf_account *acct,
     token_invalidate_scope(te, acct, TOKEN_EXCHANGE, token);
 }
 
-/* token_invalidate_scope - see token.h */
+/* token_invalidate_scope - see token.h. The state file forgets the token
+ * first, the slot after: a fetch that starts once the slot is empty (the
+ * refresher wakes at once) must not find the refused token in the file
+ * and hand it out again (found by tests/t_graph.sh, a revoked token). */
 void token_invalidate_scope(struct token_engine *te, const struct conf_account *acct,
                             enum token_scope scope, const secret_t *token)
 {
@@ -271,21 +274,23 @@ void token_invalidate_scope(struct token_engine *te, const struct conf_account *
     struct token_slot *slot;
 
     pthread_mutex_lock(&te->mu);
-    if ((slot = slot_find(te, acct->name, scope)) != NULL) {
-        if (secret_equal(slot->token, token)) {
-            msg_info("token: account %s: %s token %s refused upstream; "
-                     "getting a new one", acct->name,
-                     scope == TOKEN_GRAPH ? "Graph" : "Exchange",
-                     secret_fingerprint(token));
-            slot_drop_token(slot);
-            pthread_cond_signal(&te->wake);
-        }
+    if ((slot = slot_find(te, acct->name, scope)) != NULL)
         p = token_params_dup(slot->params);
+    pthread_mutex_unlock(&te->mu);
+    if (p == NULL)
+        return;
+    token_forget(p, token);
+    token_params_free(p);
+    pthread_mutex_lock(&te->mu);
+    if ((slot = slot_find(te, acct->name, scope)) != NULL
+        && secret_equal(slot->token, token)) {
+        msg_info("token: account %s: %s token %s refused upstream; getting a new one",
+                 acct->name, scope == TOKEN_GRAPH ? "Graph" : "Exchange",
+                 secret_fingerprint(token));
+        slot_drop_token(slot);
+        pthread_cond_signal(&te->wake);
     }
     pthread_mutex_unlock(&te->mu);
-    if (p != NULL)
-        token_forget(p, token);
-    token_params_free(p);
 }
 
 /* reload_account - adopt one account's scope of a new config (mu held) */

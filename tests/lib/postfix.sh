@@ -25,6 +25,11 @@
 #   pf_flush DIR        retry deferred mail now (postqueue -f)
 #   pf_mailq DIR        the queue listing (postqueue -p), reasons included
 #   pf_log_has DIR REGEX            grep -E the log quietly
+#   pf_mailq_wait DIR REGEX         wait (30 s) until the queue listing
+#                       shows REGEX (a deferral reason)
+#   pf_release DIR N    a queue of N messages held by "defer_transports =
+#                       smtp": release it, wait until it is empty, print
+#                       the msg/s of the drain (benchmarks)
 #
 # Messages sent with pf_send get Postfix's Received:, Message-ID:, Date:
 # and From: additions (when absent); tests that compare bytes compare what
@@ -161,6 +166,24 @@ pf_flush() {
 
 pf_mailq() {
     postqueue -c "$1/etc" -p
+}
+
+pf_mailq_wait() {
+    _i=0
+    until pf_mailq "$1" | grep -Eq "$2"; do
+        [ $_i -ge 300 ] && return 1
+        sleep 0.1; _i=$((_i + 1))
+    done
+}
+
+pf_release() {
+    pf_conf "$1" "defer_transports ="
+    postfix -c "$1/etc" reload >/dev/null 2>&1
+    sleep 1
+    _t0=$(date +%s.%N)
+    pf_flush "$1"
+    pf_wait_queue "$1" 0 600 || { echo "drain failed:" >&2; pf_mailq "$1" | tail -5 >&2; return 1; }
+    awk "BEGIN { printf \"%.0f\", $2 / ($(date +%s.%N) - $_t0) }"
 }
 
 pf_log_has() {

@@ -69,6 +69,15 @@ standin_start() {
         STANDIN_GRAPH_URL
 }
 
+# standin_wait_count N - wait (30 s) until the stand-in recorded N messages
+standin_wait_count() {
+    _i=0
+    while [ "$(standin_count)" -lt "$1" ]; do
+        [ $_i -ge 300 ] && return 1
+        sleep 0.1; _i=$((_i + 1))
+    done
+}
+
 standin_restart() {
     standin_stop
     standin_start "$STANDIN_SCENARIO" --restart "$@"

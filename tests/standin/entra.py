@@ -167,7 +167,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _send(self, status, ctype, data, extra=None):
         try:
             self.send_response(status)
-            self.send_header("Content-Type", ctype)
+            if ctype:                   # none for an empty 202/204 (graph.py)
+                self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             for k, v in (extra or {}).items():
                 self.send_header(k, v)

@@ -243,18 +243,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(status, None, b"", extra)
         self._send(status, "application/json", json.dumps(out).encode(), extra)
 
-    def _send(self, status, ctype, data, extra=None):
-        try:
-            self.send_response(status)
-            if ctype:
-                self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-        except OSError:
-            self.close_connection = True
+    _send = entra.Handler._send
 
 
 def make_server(state, ctx, port=0, host="127.0.0.1"):
