@@ -30,8 +30,10 @@ pf_conf "$PF" "mydestination = \$myhostname, localhost" \
     "alias_maps = hash:$PF_CONF/aliases" "alias_database = hash:$PF_CONF/aliases"
 pf_start "$PF" || exit 1
 
-wait_count() { standin_wait_count "$1"; }
-mailq_has() { pf_mailq_wait "$PF" "$1"; }
+count_reached() { [ "$(standin_count)" -ge "$1" ]; }
+wait_count() { wait_for count_reached "$1"; }
+in_mailq() { pf_mailq "$PF" | grep -Eq "$1"; }
+mailq_has() { wait_for in_mailq "$1"; }
 last_json() { ls "$MSGS"/*.json | tail -1; }
 field() { "$PYTHON" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))' "$(last_json)" "$1"; }
 

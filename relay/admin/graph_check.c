@@ -38,9 +38,11 @@ static int token_step(struct livetest *lt, const struct conf_account *acct,
     time_t  expires;
     char    detail[256];
 
-    lt_begin(lt);
+    lt_begin(lt, "Graph token");
     if (token_get_scope(te, acct, TOKEN_GRAPH, token, &expires, &td) < 0) {
-        lt_step(lt, "Graph token", 0, td.cause);
+        char line[512];
+        token_diag_line(&td, acct, line, sizeof(line));
+        lt_step(lt, "Graph token", 0, line);
         if (td.fix[0])
             lt_explain(lt, "fix", td.fix);
         if (td.detail[0])
@@ -64,7 +66,7 @@ int graph_check_steps(struct livetest *lt, const struct config *tcfg,
     (void) tcfg;
     if (status != EX_OK)
         return status;
-    lt_begin(lt);
+    lt_begin(lt, "Mail.Send");
     has = token_claims_roles(token, "Mail.Send", aud, sizeof(aud));
     secret_free(token);
     if (has < 0) {

@@ -136,9 +136,11 @@ static void leave(struct graph_client *gc, const struct conf_account *acct,
 static void no_token(struct graph_result *res, const struct conf_account *acct,
                      const struct token_diag *td)
 {
+    char    line[512];
+
+    token_diag_line(td, acct, line, sizeof(line));
     smtp_reply_set(&res->final, 454, "4.7.0", "exorelay: no Graph access token for "
-                   "[account %s]: %s; %s", acct->name,
-                   td->cause[0] ? td->cause : "token request failed",
+                   "[account %s]: %s; %s", acct->name, line,
                    td->fix[0] ? td->fix : "run: exorelay test --account NAME");
 }
 

@@ -61,10 +61,19 @@
  *		be NULL) gets its "aud" claim.
  *		the exit status for a diagnosis: 75 (EX_TEMPFAIL) or 77
  *		(EX_NOPERM)
+ *	void token_diag_line(diag, account, buf, len)
+ *		The cause in one line that names the culprit, for "exorelay
+ *		test" and the relay's 4xx: "Entra ID (login.microsoftonline.com):
+ *		the client secret is wrong (AADSTS7000215)" when Entra ID
+ *		answered with an AADSTS error; "CAUSE (token endpoint HOST)"
+ *		for its other answers (429, 5xx, a page that is not Entra's);
+ *		the cause alone when it was not reached (the cause then names
+ *		the proxy, the host or the credential file).
  */
 #ifndef EXORELAY_TOKEN_H
 #define EXORELAY_TOKEN_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -123,5 +132,7 @@ int token_peek_scope(const struct config *cfg, const struct conf_account *acct,
 int token_diag_exit(const struct token_diag *diag);
 void token_curl_trust(CURL *curl, const char *ca_file);
 int token_claims_roles(const secret_t *token, const char *role, char *aud, size_t audlen);
+void token_diag_line(const struct token_diag *diag, const struct conf_account *acct,
+                     char *buf, size_t len);
 
 #endif

@@ -55,7 +55,7 @@ standin_start() {
     cleanup_add "kill $STANDIN_PID 2>/dev/null"
     _i=0
     while [ ! -s "$STANDIN_DIR/ready.env" ]; do
-        if ! kill -0 "$STANDIN_PID" 2>/dev/null || [ $_i -ge 300 ]; then
+        if ! kill -0 "$STANDIN_PID" 2>/dev/null || [ $_i -ge $((WAIT_SECONDS * 20)) ]; then
             echo "# standin_start: stand-in did not start; its log:" >&2
             sed 's/^/#   /' "$STANDIN_DIR/standin.log" >&2
             return 1
@@ -67,15 +67,6 @@ standin_start() {
     export STANDIN_DIR STANDIN_PID STANDIN_CA STANDIN_AUTHORITY STANDIN_SMTP_PORT \
         STANDIN_SMTP_WRONGNAME_PORT STANDIN_CTL STANDIN_MSGDIR STANDIN_CLIENTS \
         STANDIN_GRAPH_URL
-}
-
-# standin_wait_count N - wait (30 s) until the stand-in recorded N messages
-standin_wait_count() {
-    _i=0
-    while [ "$(standin_count)" -lt "$1" ]; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
 }
 
 standin_restart() {
