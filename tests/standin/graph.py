@@ -23,7 +23,8 @@ ErrorInvalidRecipients), From allowed (403 ErrorSendAsDenied). Recipients
 come from the MIME headers, never from anything else; Bcc is removed from
 the recorded (delivered) copy. Faults: "graph_error" ({"status", "code",
 "message", "retry_after"} answered instead, count/every as usual) and
-"graph_delay_ms" (sleep before answering).
+"graph_delay_ms" (a request that passed the checks stays in flight this
+long before it is executed).
 """
 import base64
 import binascii
@@ -120,8 +121,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(404, "text/plain", b"Not Found\n")
         fault = st.pick("graph_error")
         delay = st.fault("graph_delay_ms")
-        if delay:
-            time.sleep(float(delay) / 1000)
         mbox_id = m.group(1)
         inflight = False
         try:
@@ -135,6 +134,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             inflight = True
             if st.inflight(mbox["address"].lower(), 1) > MAX_INFLIGHT:
                 raise GraphError(429, "MailboxConcurrency", MESSAGES["concurrency"], 1)
+            if delay:                   # the request is in flight meanwhile
+                time.sleep(float(delay) / 1000)
             status, out = self._route(st, method, m, body, app, grant, mbox)
         except GraphError as e:
             if e.status == 429:
