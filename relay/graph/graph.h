@@ -29,6 +29,8 @@
  *		pass Graph's 4 MB limit, or Graph answered 413: the caller
  *		may use SMTP instead).
  *	void graph_client_stats(gc, &stats)
+ *	void graph_relay_name(cfg, buf, len)
+ *		"HOST[graph]" of graph_url, for the delivery log's relay=
  *
  *	int graph_route_active(cfg, account)
  *		1 when account's mail goes over Graph now: transport =
@@ -78,6 +80,7 @@ void graph_client_free(struct graph_client *gc);
 int graph_send(struct graph_client *gc, const struct conf_account *acct,
                char *const *rcpts, size_t nrcpt, int fd, struct graph_result *res);
 void graph_client_stats(struct graph_client *gc, struct graph_stats *stats);
+void graph_relay_name(const struct config *cfg, char *buf, size_t len);
 
 int graph_route_active(const struct config *cfg, const struct conf_account *acct);
 void graph_route_switch(const struct config *cfg, const struct conf_account *acct,

@@ -213,6 +213,15 @@ int graph_send(struct graph_client *gc, const struct conf_account *acct,
     return ans.status == 202 ? 0 : -1;
 }
 
+/* graph_relay_name - see graph.h */
+void graph_relay_name(const struct config *cfg, char *buf, size_t len)
+{
+    const char *host = strstr(cfg->graph_url, "://");
+
+    host = host ? host + 3 : cfg->graph_url;
+    snprintf(buf, len, "%.*s[graph]", (int) strcspn(host, "/"), host);
+}
+
 /* graph_client_stats - a copy of the counters */
 void graph_client_stats(struct graph_client *gc, struct graph_stats *stats)
 {

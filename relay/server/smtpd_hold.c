@@ -118,6 +118,7 @@ void hold_submit(struct session *s, struct smtp_reply *r)
             rcpts[n++] = t->rcpts[i].addr;
     deliver_message(s->srv->pools, t->acct, t->sender, rcpts, n, t->hold_fd, &res);
     *r = res.final;
+    snprintf(t->relay, sizeof(t->relay), "%s", res.relay);
     txn_map_reply(s, r);
     deliver_result_free(&res);
     free(rcpts);
