@@ -96,6 +96,7 @@ static const struct conf_key account_keys[] = {
     KEY("transport", transport, "smtp", transport),
     KEY("graph_scope", string, "https://graph.microsoft.com/.default", graph_scope,
         .flags = CONF_REQUIRED),
+    KEY("daily_recipients", int, "10000", daily_recipients, .min = 0, .max = 10000000),
 };
 
 #undef KEY_OBJ
@@ -107,7 +108,7 @@ static const struct conf_key class_keys[] = {
     KEY("match_header", header_regex, NONE, match_header, .off2 = OFF(header_re),
         .flags = CONF_REPEAT),
     KEY("send_as", send_as, NONE, send_as),
-    KEY("account", name, NONE, account),
+    KEY("account", name_list, NONE, accounts),
 };
 
 /* Section objects: the singletons share struct config. */

@@ -40,7 +40,7 @@
 #include <openssl/evp.h>
 
 #include "graph_int.h"
-#include "proto/addr_list.h"
+#include "common/addr.h"
 
 /* A growing output buffer. */
 struct out {
@@ -131,43 +131,51 @@ static char *unfolded(const char *v, const char *fend)
 
 /* Recipient headers of the original message. */
 struct orig {
-    char  **to, **cc;
-    size_t  nto, ncc;
+    struct addr_list to, cc;    /* addresses of all To: / Cc: fields */
     struct out keep;            /* X-Exorelay-Original-To/-Cc fields */
     int     bad;
 };
 
-/* note_list - parse a To or Cc value into *vec, keep it for the reader */
+/* note_list - add a To or Cc value's addresses to *list, keep it for the
+ * reader under label */
 static void note_list(struct orig *o, const char *label, const char *v,
-                      const char *fend, char ***vec, size_t *n)
+                      const char *fend, struct addr_list *list)
 {
     char *s = unfolded(v, fend);
+    struct addr_list more = {0};
+    struct mailbox *grown;
 
-    if (s == NULL || addr_list_parse(s, vec, n) < 0)
+    if (s == NULL || addr_parse(s, &more) < 0)
         o->bad = 1;
-    free(s);
-    if (label) {
-        put(&o->keep, label, strlen(label));
-        put_crlf(&o->keep, v, (size_t) (fend - v));
-        if (fend > v && fend[-1] != '\n')
-            put(&o->keep, "\r\n", 2);
+    else if (more.n > 0) {
+        if ((grown = realloc(list->v, (list->n + more.n) * sizeof(*grown))) == NULL) {
+            o->bad = 1;
+            addr_list_free(&more);
+        } else {
+            memcpy(grown + list->n, more.v, more.n * sizeof(*grown));
+            list->v = grown;
+            list->n += more.n;
+            free(more.v);               /* its strings moved into list */
+        }
     }
+    free(s);
+    put(&o->keep, label, strlen(label));
+    put_crlf(&o->keep, v, (size_t) (fend - v));
+    if (fend > v && fend[-1] != '\n')
+        put(&o->keep, "\r\n", 2);
 }
 
 /* copy_headers - every field but the recipient ones, noting those */
 static void copy_headers(const char *p, const char *hend, struct out *o, struct orig *og)
 {
-    char  **bcc = NULL;
-    size_t  nbcc = 0;
-
     while (p < hend) {
         const char *fend = field_end(p, hend), *v;
         if (field_is(p, fend, "To", &v))
-            note_list(og, "X-Exorelay-Original-To:", v, fend, &og->to, &og->nto);
+            note_list(og, "X-Exorelay-Original-To:", v, fend, &og->to);
         else if (field_is(p, fend, "Cc", &v))
-            note_list(og, "X-Exorelay-Original-Cc:", v, fend, &og->cc, &og->ncc);
+            note_list(og, "X-Exorelay-Original-Cc:", v, fend, &og->cc);
         else if (field_is(p, fend, "Bcc", &v))
-            note_list(og, NULL, v, fend, &bcc, &nbcc);
+            ;                           /* the envelope says who gets it */
         else if (!field_is(p, fend, "X-Exorelay-Original-To", &v)
                  && !field_is(p, fend, "X-Exorelay-Original-Cc", &v)) {
             put_crlf(o, p, (size_t) (fend - p));
@@ -176,16 +184,22 @@ static void copy_headers(const char *p, const char *hend, struct out *o, struct 
         }
         p = fend;
     }
-    for (size_t i = 0; i < nbcc; i++)
-        free(bcc[i]);
-    free(bcc);
 }
 
-/* listed - is addr in vec (case-insensitive)? */
-static int listed(char **vec, size_t n, const char *addr)
+/* listed - is addr in list (case-insensitive)? */
+static int listed(const struct addr_list *list, const char *addr)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcasecmp(vec[i], addr) == 0)
+    for (size_t i = 0; i < list->n; i++)
+        if (list->v[i].addr && strcasecmp(list->v[i].addr, addr) == 0)
+            return 1;
+    return 0;
+}
+
+/* said_before - is rcpts[i] a repeat of an earlier envelope recipient? */
+static int said_before(char *const *rcpts, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (strcasecmp(rcpts[k], rcpts[i]) == 0)
             return 1;
     return 0;
 }
@@ -198,10 +212,10 @@ static void put_recipients(struct out *o, const struct orig *og, int which,
     int first = 1;
 
     for (size_t i = 0; i < nrcpt; i++) {
-        int in_to = listed(og->to, og->nto, rcpts[i]);
-        int in_cc = !in_to && listed(og->cc, og->ncc, rcpts[i]);
+        int in_to = listed(&og->to, rcpts[i]);
+        int in_cc = !in_to && listed(&og->cc, rcpts[i]);
         int mine = which == 0 ? in_to : which == 1 ? in_cc : !in_to && !in_cc;
-        if (!mine || (i > 0 && listed((char **) rcpts, i, rcpts[i])))
+        if (!mine || said_before(rcpts, i))
             continue;                   /* not this field's, or said already */
         put(o, first ? names[which] : ",\r\n ", first ? strlen(names[which]) : 4);
         put(o, rcpts[i], strlen(rcpts[i]));
@@ -246,12 +260,8 @@ int graph_mime_rewrite(const char *msg, size_t len, char *const *rcpts,
         put(&o, og.keep.buf, og.keep.len);
     put(&o, "\r\n", 2);
     put_crlf(&o, body, (size_t) (msg + len - body));
-    for (size_t i = 0; i < og.nto; i++)
-        free(og.to[i]);
-    for (size_t i = 0; i < og.ncc; i++)
-        free(og.cc[i]);
-    free(og.to);
-    free(og.cc);
+    addr_list_free(&og.to);
+    addr_list_free(&og.cc);
     free(og.keep.buf);
     if (o.oom || og.keep.oom || og.bad) {
         free(o.buf);

@@ -247,7 +247,8 @@ static int outcome(struct txn *t, struct upstream *up)
     if (upstream_broken(up))
         t->release = POOL_CLOSE;
     t->session_refused = smtp_reply_is_session_limit(&res->final);
-    diag_soften_quota(&res->final, t->acct);
+    if (diag_soften_quota(&res->final, t->acct))
+        res->quota = 1;                 /* the pool takes this mailbox out */
     res->permanent = res->final.code >= 500;
     return res->final.code / 100 == 2 && t->naccepted > 0 ? 0 : -1;
 }
@@ -374,9 +375,9 @@ static int deliver_graph(struct pools *pools, struct txn *t)
     return rc;
 }
 
-/* deliver_routed - Graph or SMTP as the account's route says; auto
+/* deliver_by_transport - Graph or SMTP as the account's route says; auto
  * switches on 535 5.7.139 and falls back to SMTP for Graph's size limit */
-static int deliver_routed(struct pools *pools, struct pool *pool, struct txn *t)
+static int deliver_by_transport(struct pools *pools, struct pool *pool, struct txn *t)
 {
     const struct config *cfg = pools_config(pools);
     struct smtp_reply graph_refusal;
@@ -439,7 +440,7 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
         } else {
             measure(&t);
             result->waited_ms = pool_pace(pool);
-            rc = deliver_routed(pools, pool, &t);
+            rc = deliver_by_transport(pools, pool, &t);
         }
     } else if (result->final.code == 0) {
         smtp_reply_set(&result->final, 451, "4.3.0", "exorelay: out of memory");

@@ -39,6 +39,8 @@
  * meets 535 5.7.139 and sends the same message over Graph at once; a
  * message too large for Graph goes over SMTP when transport = auto (if
  * SMTP AUTH is off that fails too, and the client gets Graph's 552).
+ * back as 452 4.2.0 with permanent = 0: the mail must wait, not bounce;
+ * result.quota = 1 then, so that a pool (pick.h) takes the mailbox out.
  * result.reused, waited_ms, conn_ms, xfer_ms and relay are for the
  * caller's delivery log lines (support/maillog.h): deliver_message logs no
  * delivery itself, as only its caller knows the message's queue ID.
@@ -66,6 +68,7 @@ struct deliver_result {
     int     retried;                /* the reused one was gone: sent again */
     long    waited_ms;              /* messages_per_minute pacing */
     int     via_graph;              /* sent (or tried) through Microsoft Graph */
+    int     quota;                  /* Exchange refused with its quota */
     long    conn_ms;                /* getting a connection (pooled, or new) */
     long    xfer_ms;                /* sending it and reading the replies */
     char    relay[320];             /* "host[IP]:port" of the last attempt */

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "spool.h"
-#include "proto/addr_list.h"
 
 /* spool_new_id - 8 hex of seconds, 5 of microseconds, 7 random */
 void spool_new_id(char id[SPOOL_ID_SIZE])
@@ -56,7 +55,18 @@ int spool_path(char *buf, size_t size, const char *spool_dir, const char *sub,
 /* spool_env_add - append a copy of s to a growing string vector */
 int spool_env_add(char ***v, size_t *n, const char *s)
 {
-    return addr_vec_add(v, n, s);
+    char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    char *copy = strdup(s);
+
+    if (nv == NULL || copy == NULL) {
+        free(copy);
+        if (nv)
+            *v = nv;
+        return -1;
+    }
+    nv[(*n)++] = copy;
+    *v = nv;
+    return 0;
 }
 
 /* spool_rcpt_done - is this recipient finished (delivered, reported, failed)? */

@@ -47,6 +47,12 @@
  *		The refresher keeps a scope fresh once it is in use: from the
  *		start for the scope the account's transport needs (graph:
  *		Graph; smtp, auto: Exchange), else from its first token_get.
+ *	int token_all_failing(te, account, size, &diag)
+ *		1 while no account can get a token: every account's last
+ *		fetch failed and none holds a usable token, and the
+ *		refresher runs (it is what notices Entra's return); account
+ *		and diag then name the first such account and its last
+ *		failure. Never waits on the network. 0 otherwise.
  *	int token_diag_exit(diag)
  *	void token_curl_trust(curl, ca_file)
  *		Set up a libcurl handle of another HTTPS client of the relay
@@ -129,6 +135,8 @@ void token_invalidate_scope(struct token_engine *te, const struct conf_account *
 int token_peek_scope(const struct config *cfg, const struct conf_account *acct,
                      enum token_scope scope, time_t *expires, time_t *obtained,
                      struct token_diag *last_failure);
+int token_all_failing(struct token_engine *te, char *account, size_t size,
+                      struct token_diag *diag);
 int token_diag_exit(const struct token_diag *diag);
 void token_curl_trust(CURL *curl, const char *ca_file);
 int token_claims_roles(const secret_t *token, const char *role, char *aud, size_t audlen);
