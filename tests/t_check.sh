@@ -57,6 +57,15 @@ check_fails regex 7 "is not a valid POSIX extended regex: "
 printf '%s\n[class alarm]\nmatch_from = root@*\naccount = mian\n' "$account" >"$T/class.conf"
 check_fails class 8 "there is no [account mian]; did you mean 'main'?"
 
+printf '%s\n[class alarm]\nmatch_from = root@*\naccount = main, mian\nsend_as = a@b.example\n' "$account" >"$T/pool.conf"
+check_fails pool 8 "there is no [account mian]; did you mean 'main'?"
+
+printf '%s\n[class alarm]\nmatch_from = root@*\naccount = main, main\n' "$account" >"$T/poolsendas.conf"
+check_fails poolsendas 8 "an account pool (2 accounts) needs send_as"
+
+printf '%s\ndaily_recipients = -1\n' "$account" >"$T/budget.conf"
+check_fails budget 6 "daily_recipients"
+
 printf '%s\ncredential_expiry = 31.12.2027\n' "$account" >"$T/date.conf"
 check_fails date 6 "credential_expiry: '31.12.2027' is not a date"
 
