@@ -24,6 +24,10 @@
  * part of the group goes out in one write and the replies come back in
  * order. On a warm pooled connection a message costs two upstream round
  * trips: MAIL+RCPT...+DATA -> replies+354, then content+dot -> final.
+ * LMTP takes another path (smtpd_lmtp.c): MAIL, RCPT and DATA are
+ * answered here, the message is read whole into a file, and it goes
+ * upstream in one flight (BDAT LAST): one round trip; each recipient's
+ * verdict is told after the data, as LMTP does anyway.
  *
  * Account choice. The upstream connection must be chosen at MAIL, but the
  * milter's X-Exorelay header arrives only inside the data. So MAIL goes
@@ -186,7 +190,10 @@ static void do_mail(struct session *s, char *args)
         reply(s, 552, "5.3.4", "Message size exceeds the fixed limit");
     else {
         txn_begin(s, addr, params);
-        group_upstream(s, ENT_MAIL, 0);
+        if (s->lmtp)
+            reply(s, 250, "2.1.0", "Sender OK");   /* upstream after the data */
+        else
+            group_upstream(s, ENT_MAIL, 0);
     }
 }
 
@@ -208,6 +215,11 @@ static void do_rcpt(struct session *s, char *args)
              && s->txn.nrcpt >= (size_t) s->cfg->max_recipients) {
         s->txn.nlocal_refused++;
         reply(s, 452, "4.5.3", "Too many recipients");
+    } else if (s->lmtp) {
+        /* LMTP: accepted here; upstream's verdict comes after the data */
+        int i = txn_add_rcpt(s, addr, params);
+        s->txn.rcpts[i].code = 250;
+        reply(s, 250, "2.1.5", "Recipient OK");
     } else
         group_upstream(s, ENT_RCPT, (size_t) txn_add_rcpt(s, addr, params));
 }
@@ -230,7 +242,11 @@ static int do_data(struct session *s, const char *args)
         reply(s, 503, "5.5.1", "Need MAIL command");
     else if (!any_recipient(s))
         reply(s, 554, "5.5.1", "No valid recipients");
-    else {
+    else if (s->lmtp) {
+        group_flush(s);
+        cio_printf(&s->io, "354 End data with <CR><LF>.<CR><LF>");
+        return lmtp_data_phase(s);
+    } else {
         group_upstream(s, ENT_DATA, 0);
         if (group_flush(s) == 1)
             return data_phase(s);
@@ -359,6 +375,7 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
     }
     s->srv = srv;
     s->cfg = srv->cfg;
+    s->spill_fd = -1;
     snprintf(s->peer, sizeof(s->peer), "%s", peer);
     cio_init(&s->io, fd, srv->stop_fd);
     msg_debug("connect from %s", s->peer);
@@ -385,6 +402,7 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
     }
     group_flush(s);
     session_end(s, rc);
+    lmtp_close(s);
     msg_debug("disconnect from %s", s->peer);
     close(fd);
     free(s);
