@@ -206,6 +206,8 @@ uninstall:
 # Build-Depends of debian/control.
 DEB_DIR = build-deb
 deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	    { echo "make deb needs dpkg-dev and debhelper (INSTALL, section 1.1)"; exit 1; }
 	@v=$$(dpkg-parsechangelog -S Version); [ "$${v%%+*}" = "$(VERSION)" ] || \
 	    { echo "debian/changelog says $$v, VERSION says $(VERSION)"; exit 1; }
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/exorelay
