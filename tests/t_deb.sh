@@ -29,6 +29,11 @@ LOGS=$TESTS_TMP/logs
 mkdir -p "$LOGS"
 # show_log FILE - the end of a log, as TAP comments
 show_log() { tail -n 25 "$1" | sed 's/^/#   /'; }
+# tap_log STATUS "description" LOG - tap_ok, and the log's end when it failed
+tap_log() {
+    tap_ok "$1" "$2"
+    [ "$1" -eq 0 ] || show_log "$3"
+}
 # step REL NAME DIR "command line" - run it in the root, log in $LOGS/REL-NAME.log
 step() {
     in_root "$3" "$4" >"$LOGS/$1-$2.log" 2>&1
@@ -78,9 +83,18 @@ build() {
         { show_log "$LOGS/$rel-build-n1.log"; return 1; }
 }
 
-# debs DIR - the three packages (no dbgsym) in DIR, as ./paths for apt
-debs() {
-    for p in $PKGS; do ls "$1/${p}_"*.deb; done
+# install_debs REL NAME DIR VERSION "what" - apt-get install the three
+# packages of the build root's DIR (no dbgsym) into the release's install
+# root; each must then be installed at VERSION
+install_debs() {
+    local r=$DEBROOT_DIR/deb-inst-$1 files="" p
+    for p in $PKGS; do files="$files ./$(basename "$(ls "$3/${p}_"*.deb)")"; done
+    step "$1" "$2" "$r" "cd /debs && apt-get install -y -q $files"
+    tap_log $? "$1: apt-get install of $5 ($4)" "$LOGS/$1-$2.log"
+    for p in $PKGS; do
+        [ "$(in_root "$r" "dpkg-query -W -f='\${Status} \${Version}' $p")" = "install ok installed $4" ]
+        tap_ok $? "$1: $p $4 is installed"
+    done
 }
 
 run_release() {
@@ -105,13 +119,7 @@ run_release() {
     # --- a clean root: install N ------------------------------------------
     debroot_copy "$rel" "$r" && debroot_mount "$r" && mkdir -p "$r/debs" &&
         cp "$b"/out/n/*.deb "$b"/out/n1/*.deb "$r/debs/"
-    step "$rel" install "$r" "cd /debs && apt-get install -y -q $(debs "$b/out/n" | sed 's,.*/,./,' | tr '\n' ' ')"
-    tap_ok $? "$rel: apt-get install of version N into a clean root"
-    [ $? -eq 0 ] || show_log "$LOGS/$rel-install.log"
-    for p in $PKGS; do
-        [ "$(in_root "$r" "dpkg-query -W -f='\${Status} \${Version}' $p")" = "install ok installed $v" ]
-        tap_ok $? "$rel: $p $v is installed"
-    done
+    install_debs "$rel" install "$b/out/n" "$v" "version N into a clean root"
 
     in_root "$r" "id -u exorelay && getent group exorelay && getent group exorelay-drop" >/dev/null
     tap_ok $? "$rel: the user exorelay, the groups exorelay and exorelay-drop exist"
@@ -151,13 +159,13 @@ root exorelay-drop 2755 /usr/sbin/exorelay-sendmail" ]
     in_root "$r" "exorelay check" >"$LOGS/$rel-check.log" 2>&1; out=$?
     [ $out -eq 78 ]
     tap_ok $? "$rel: exorelay check on the shipped config exits 78 (got $out)"
-    ok=0
+    named=0
     for key in tenant client_id credential_expiry mailbox; do
         line=$(in_root "$r" "grep -n '^$key = CHANGE-ME' $CONF" | cut -d: -f1)
-        grep -q "^$CONF:$line: $key is not filled in yet" "$LOGS/$rel-check.log" || ok=1
+        grep -q "^$CONF:$line: $key is not filled in yet" "$LOGS/$rel-check.log" || named=1
     done
-    tap_ok $ok "$rel: ... naming FILE:LINE of each CHANGE-ME (tenant, client_id, credential_expiry, mailbox)"
-    [ $ok -eq 0 ] || show_log "$LOGS/$rel-check.log"
+    tap_ok $named "$rel: ... naming FILE:LINE of each CHANGE-ME (tenant, client_id, credential_expiry, mailbox)"
+    [ $named -eq 0 ] || show_log "$LOGS/$rel-check.log"
     in_root "$r" "timeout 20 exorelay run -f" >"$LOGS/$rel-run.log" 2>&1; out=$?
     [ $out -eq 78 ] && grep -q "tenant is not filled in yet" "$LOGS/$rel-run.log"
     tap_ok $? "$rel: the relay (exorelay run -f) refuses to start: 78 (got $out)"
@@ -172,16 +180,14 @@ root exorelay-drop 2755 /usr/sbin/exorelay-sendmail" ]
         -e 's/^mailbox = CHANGE-ME/mailbox = no-reply@contoso.onmicrosoft.com/' $CONF &&
         install -m 0600 -o exorelay /dev/null $SECRET && echo not-a-real-secret-$rel >$SECRET &&
         exorelay check" >"$LOGS/$rel-filled.log" 2>&1
-    tap_ok $? "$rel: filled in (and main.secret written), exorelay check passes"
-    [ $? -eq 0 ] || show_log "$LOGS/$rel-filled.log"
+    tap_log $? "$rel: filled in (and main.secret written), exorelay check passes" "$LOGS/$rel-filled.log"
     in_root "$r" "printf 'Subject: t_deb\n\nqueued as nobody\n' |
         setpriv --reuid=nobody --regid=nogroup --clear-groups /usr/sbin/sendmail admin@example.com &&
         setpriv --reuid=nobody --regid=nogroup --clear-groups mailq" >"$LOGS/$rel-submit.log" 2>&1
     out=$?
     [ $out -eq 0 ] && grep -q admin@example.com "$LOGS/$rel-submit.log" &&
         [ "$(in_root "$r" "find /var/spool/exorelay/maildrop -type f -user nobody | wc -l")" = 1 ]
-    tap_ok $? "$rel: nobody queues a message with /usr/sbin/sendmail, mailq shows it"
-    [ $? -eq 0 ] || show_log "$LOGS/$rel-submit.log"
+    tap_log $? "$rel: nobody queues a message with /usr/sbin/sendmail, mailq shows it" "$LOGS/$rel-submit.log"
     before=$(in_root "$r" "sha256sum $CONF $SECRET; stat -c '%a %U' $SECRET")
 
     # --- hardening-check on the installed programs --------------------------
@@ -202,13 +208,7 @@ root exorelay-drop 2755 /usr/sbin/exorelay-sendmail" ]
     grep -vE 'yes|^/hc' "$LOGS/$rel-hardening.log" | sed 's/^/#   /'
 
     # --- upgrade to N+1 -------------------------------------------------------
-    step "$rel" upgrade "$r" "cd /debs && apt-get install -y -q $(debs "$b/out/n1" | sed 's,.*/,./,' | tr '\n' ' ')"
-    tap_ok $? "$rel: apt-get install of N+1 ($v1) over N"
-    [ $? -eq 0 ] || show_log "$LOGS/$rel-upgrade.log"
-    for p in $PKGS; do
-        [ "$(in_root "$r" "dpkg-query -W -f='\${Status} \${Version}' $p")" = "install ok installed $v1" ]
-        tap_ok $? "$rel: $p is $v1 now"
-    done
+    install_debs "$rel" upgrade "$b/out/n1" "$v1" "N+1 over N"
     [ "$(in_root "$r" "sha256sum $CONF $SECRET; stat -c '%a %U' $SECRET")" = "$before" ] &&
         [ -z "$(in_root "$r" "ls /etc/exorelay | grep dpkg")" ]
     tap_ok $? "$rel: the admin's config and secret are untouched (content, mode, owner; no .dpkg-*)"
@@ -218,8 +218,7 @@ root exorelay-drop 2755 /usr/sbin/exorelay-sendmail" ]
 
     # --- purge ----------------------------------------------------------------
     step "$rel" purge "$r" "apt-get purge -y -q $PKGS"
-    tap_ok $? "$rel: apt-get purge $PKGS"
-    [ $? -eq 0 ] || show_log "$LOGS/$rel-purge.log"
+    tap_log $? "$rel: apt-get purge $PKGS" "$LOGS/$rel-purge.log"
     in_root "$r" "for p in $PKGS; do dpkg-query -W -f='\${Status}' \$p 2>/dev/null |
             grep -q 'not-installed' || ! dpkg-query -W \$p >/dev/null 2>&1 || exit 1; done &&
         ! test -e $CONF && ! test -e /usr/sbin/sendmail && ! test -e /usr/bin/mailq &&
