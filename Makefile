@@ -24,6 +24,8 @@ MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 # systemd units; systemd reads /usr/local/lib/systemd/system as well
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+# bash-completion loads a program's completion from here on first use
+BASHCOMPDIR ?= /usr/share/bash-completion/completions
 DROP_GROUP ?= exorelay-drop
 
 BUILD    ?= build
@@ -144,9 +146,10 @@ check-asan: deps
 # fuzz - every libFuzzer target for FUZZ_SECONDS (default 60) on its seed
 # corpus (tests/fuzz/corpus/NAME, read-only) plus what it found before
 # (build-fuzz/corpus/NAME); crashes land in build-fuzz/crashes/.
-# Built with clang, coverage + ASan + UBSan, into build-fuzz/.
+# Built with clang, coverage + ASan + UBSan, into build-fuzz/; FUZZ_CC is
+# the clang whose libFuzzer runtime is installed (tests/fuzz/cc.sh).
 FUZZ_SECONDS ?= 60
-FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_CC ?= $(shell sh tests/fuzz/cc.sh || echo clang)
 FUZZ_BUILD = $(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 fuzz-build:
@@ -189,6 +192,10 @@ install: $(PROGRAMS)
 	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${f#conf/} || exit 1; done
 	@# the config with CHANGE-ME placeholders (nothing starts before they are
 	@# filled in); an existing config is never replaced
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/bash-completion/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay
+	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter
+	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/exorelay
 	[ -e $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf ] || \
 	    install -m 0644 conf/exorelay.conf $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf
@@ -197,6 +204,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/exorelay $(DESTDIR)$(SBINDIR)/exorelay-milter \
 	    $(DESTDIR)$(SBINDIR)/exorelay-sendmail
 	for f in conf/*.service; do rm -f $(DESTDIR)$(UNITDIR)/$${f#conf/}; done
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter \
+	    $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	for f in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done
 	for f in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$f); done
 
