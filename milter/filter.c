@@ -23,7 +23,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "addr.h"
+#include "common/addr.h"
 #include "apply.h"
 #include "classify.h"
 #include "filter.h"
