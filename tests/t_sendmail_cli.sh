@@ -103,6 +103,34 @@ rc=$?
 ok "-t without recipients: exit 64 (EX_USAGE)" test $rc = 64
 ok "and says so" grep -q "no recipient addresses found" "$ERR"
 ok "and nothing is queued" test "$(count)" = 0
+# 300 MB without a newline against max_message_size = 2K: the reader stops
+# at the limit (it reads bounded pieces, not whole lines), so the writer
+# gets EPIPE long before the end, and memory stays small.
+"$PYTHON" - "$SM" -C "$CONF" a@example.com >"$TESTS_TMP/flood" 2>"$ERR" <<'PYEOF'
+import subprocess, sys
+cmd = sys.argv[1:]
+p = subprocess.Popen(["/usr/bin/time", "-f", "rss_kb %M", "--"] + cmd,
+                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+chunk, sent = b"x" * 65536, 0
+try:
+    while sent < 300 << 20:
+        p.stdin.write(chunk)
+        sent += len(chunk)
+    p.stdin.close()
+except BrokenPipeError:
+    pass
+print("sent", sent, "rc", p.wait())
+PYEOF
+sent=$(sed -n 's/^sent \([0-9]*\) .*/\1/p' "$TESTS_TMP/flood")
+rss=$(sed -n 's/^rss_kb //p' "$ERR" | tail -n 1)
+ok "300 MB without a newline: refused with exit 65" grep -q " rc 65$" "$TESTS_TMP/flood"
+ok "with a clear error" grep -q "message too large (limit 2048 bytes)" "$ERR"
+ok "it stopped reading early (sent ${sent:-?} of 314572800 bytes)" \
+    test "${sent:-314572800}" -lt 16777216
+if [ -z "${EXORELAY_WRAP:-}" ]; then
+    ok "its memory stayed small (max RSS ${rss:-?} KB < 32 MB)" test "${rss:-999999}" -lt 32768
+fi
+ok "and nothing is queued" test "$(count)" = 0
 printf 'x\n' | sm
 ok "no recipients and no -t: exit 64" test $? = 64
 
