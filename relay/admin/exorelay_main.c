@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/privs.h"
 
 struct global_opts global_opts;
 
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
     int nerrors = 0;
     struct config *cfg;
 
+    privs_no_core();            /* may hold a secret or a token: never in a core */
     global_opts.config_path = config_path_default();
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {

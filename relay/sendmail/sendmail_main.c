@@ -24,6 +24,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/privs.h"
 #include "sendmail_args.h"
 #include "sendmail_msg.h"
 #include "sendmail_smtp.h"
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
     char err[512];
     int rc;
 
+    privs_no_core();            /* may hold a secret or a token: never in a core */
     umask(077);
     if ((rc = sendmail_args_parse(argc, argv, &o, err, sizeof(err))) != 0) {
         fprintf(stderr, "%s: %s\n", progname, err);
