@@ -14,7 +14,8 @@
  *		Validate ESMTP parameters against the extensions the server
  *		offers (MAIL: SIZE, BODY, SMTPUTF8, RET, ENVID; RCPT: NOTIFY,
  *		ORCPT). size receives SIZE=n (0 if absent). 0 ok; -1 with a
- *		555 5.5.4 (or 501) in reply.
+ *		555 5.5.4 (or 501) in reply; 501 5.5.4 for any control
+ *		character in params (CR, TAB, ESC...).
  *	void smtpd_params_upstream(params, has, ctx, out, outlen)
  *		Copy to out the parameters the upstream can take: has(ctx,
  *		"DSN") etc. says which EHLO keywords it offered; parameters of
