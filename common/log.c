@@ -4,6 +4,12 @@
  * syslog: facility LOG_MAIL, ident = program name, pid included.
  * stderr: "2026-11-29T14:30:15Z exorelay[123]: warning: text", one write(2)
  * per line so lines from threads never interleave.
+ *
+ * Every text is one line of printable text whatever it quotes (a header
+ * value, an upstream reply, a client's command): a control character
+ * (ESC, CR, LF, ...) becomes "?", a TAB a space, here and only here, so no
+ * caller can forget it and nobody can forge a log line or drive the
+ * terminal of whoever reads the log.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -68,6 +74,16 @@ const char *log_level_name(enum log_level level)
     return level_names[level];
 }
 
+/* log_sanitize - see log.h */
+void log_sanitize(char *text)
+{
+    for (unsigned char *p = (unsigned char *) text; *p; p++)
+        if (*p == '\t')
+            *p = ' ';
+        else if (*p < ' ' || *p == 0x7f)
+            *p = '?';
+}
+
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
     char text[4096];
@@ -77,6 +93,7 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     if (level > log_threshold)
         return;
     vsnprintf(text, sizeof(text), fmt, ap);
+    log_sanitize(text);
     if (!log_to_stderr) {
         if (level == LOG_LVL_INFO)
             syslog(level_syslog[level], "%s", text);

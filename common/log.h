@@ -11,7 +11,11 @@
  * which has no printable form but a fingerprint, and printf-style checking
  * (-Wformat -Werror) refuses a secret_t where a string is expected.
  * Each line is written whole (one write per message), so threads do not
- * interleave inside a line. Messages longer than 4 KB are cut.
+ * interleave inside a line. Messages longer than 4 KB are cut. A message
+ * is one line of text: control characters in it (ESC, CR, LF in a quoted
+ * multi-line reply or a header value) are replaced (log_sanitize).
+ *	void log_sanitize(text)	in place: TAB -> space, any other byte
+ *				below 0x20 and DEL -> "?"
  */
 #ifndef EXORELAY_LOG_H
 #define EXORELAY_LOG_H
@@ -32,6 +36,7 @@ enum log_level log_get_level(void);
 /* log_level_parse - "error", "warning", "notice", "info", "debug"; 0 ok, -1 bad */
 int log_level_parse(const char *name, enum log_level *level);
 const char *log_level_name(enum log_level level);
+void log_sanitize(char *text);
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
