@@ -6,7 +6,7 @@ set -e
 PKGS="gcc make pkg-config libmilter-dev libcurl4-openssl-dev libjansson-dev
 libssl-dev openssl ca-certificates curl postfix miltertest faketime
 python3 python3-cryptography valgrind groff-base man-db libfaketime
-iproute2 procps psmisc time clang-14 libclang-rt-14-dev"
+iproute2 procps psmisc time clang-14 libclang-rt-14-dev strace util-linux"
 # Sendmail (for t_milter_sendmail.sh) conflicts with postfix as a package:
 # only its .debs are fetched (apt-get download), into a cache that the test
 # unpacks into a private directory (tests/lib/sendmail.sh).
