@@ -312,6 +312,15 @@ static void session_end(struct session *s, int rc)
     cio_flush(&s->io);
 }
 
+/* Client sessions being served now, every generation (for status). */
+static int sessions_now;
+
+/* smtpd_sessions - see smtpd.h */
+int smtpd_sessions(void)
+{
+    return __atomic_load_n(&sessions_now, __ATOMIC_RELAXED);
+}
+
 /* smtpd_session - serve one client (see smtpd.h) */
 void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
 {
@@ -322,6 +331,7 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
         close(fd);
         return;
     }
+    __atomic_add_fetch(&sessions_now, 1, __ATOMIC_RELAXED);
     s->srv = srv;
     s->cfg = srv->cfg;
     snprintf(s->peer, sizeof(s->peer), "%s", peer);
@@ -346,4 +356,5 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
     msg_debug("disconnect from %s", s->peer);
     close(fd);
     free(s);
+    __atomic_sub_fetch(&sessions_now, 1, __ATOMIC_RELAXED);
 }

@@ -178,7 +178,7 @@ static int acquire(struct session *s, const struct conf_account *acct)
         pool_pace(t->pool);             /* messages_per_minute, once */
         t->paced = 1;
     }
-    t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
+    t->up = t->pool ? pool_acquire_for(t->pool, s->io.fd, &err, &t->reused) : NULL;
     t->t_wait += now_seconds() - t0;
     if (t->up == NULL) {
         if (t->pool == NULL)
