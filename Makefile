@@ -22,6 +22,8 @@ DESTDIR  ?=
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# bash-completion loads a program's completion from here on first use
+BASHCOMPDIR ?= /usr/share/bash-completion/completions
 DROP_GROUP ?= exorelay-drop
 
 BUILD    ?= build
@@ -120,9 +122,10 @@ check-asan: deps
 # fuzz - every libFuzzer target for FUZZ_SECONDS (default 60) on its seed
 # corpus (tests/fuzz/corpus/NAME, read-only) plus what it found before
 # (build-fuzz/corpus/NAME); crashes land in build-fuzz/crashes/.
-# Built with clang, coverage + ASan + UBSan, into build-fuzz/.
+# Built with clang, coverage + ASan + UBSan, into build-fuzz/; FUZZ_CC is
+# the clang whose libFuzzer runtime is installed (tests/fuzz/cc.sh).
 FUZZ_SECONDS ?= 60
-FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
+FUZZ_CC ?= $(shell sh tests/fuzz/cc.sh || echo clang)
 FUZZ_BUILD = $(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
 fuzz-build:
@@ -158,6 +161,10 @@ install: $(PROGRAMS)
 	else echo "note: exorelay-sendmail is not setgid $(DROP_GROUP) (not root, or no such group): see INSTALL"; fi
 	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/ || true; done
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 contrib/bash-completion/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay
+	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter
+	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/exorelay
 	[ -e $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf ] || \
 	    install -m 0644 conf/exorelay.conf.example $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf
@@ -165,6 +172,8 @@ install: $(PROGRAMS)
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/exorelay $(DESTDIR)$(SBINDIR)/exorelay-milter \
 	    $(DESTDIR)$(SBINDIR)/exorelay-sendmail
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter \
+	    $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	for f in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done
 	for f in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$f); done
 

@@ -53,8 +53,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: " PROGNAME " [-c FILE] [-f]\n"
             "       " PROGNAME " --version | --help\n"
-            "  -c FILE  config file (default: $EXORELAY_CONF, else %s)\n"
-            "  -f       stay in the foreground and log to stderr\n"
+            "  -c, --config FILE  config file (default: $EXORELAY_CONF, else %s)\n"
+            "  -f, --foreground   stay in the foreground and log to stderr\n"
             "Listens on [milter] socket for Postfix (smtpd_milters, non_smtpd_milters)\n"
             "or Sendmail (INPUT_MAIL_FILTER). SIGHUP reloads the config, SIGTERM stops.\n"
             "See exorelay-milter(8) and exorelay.conf(5).\n",
@@ -230,6 +230,8 @@ static int start(const char *path)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"foreground", no_argument, NULL, 'f'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

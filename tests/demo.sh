@@ -87,10 +87,10 @@ arrived() { [ "$(standin_count)" -ge 1 ]; }
 i=0
 while ! arrived; do
     i=$((i + 1))
-    if [ $i -gt 300 ]; then
+    if [ $i -gt 1200 ]; then
         echo "--- postfix queue:"; pf_mailq "$PF_DIR"
         echo "--- relay log:"; tail -n 20 "$TESTS_TMP/relay.log"
-        die "the message did not arrive at the Exchange stand-in within 30 s"
+        die "the message did not arrive at the Exchange stand-in within 120 s"
     fi
     sleep 0.1
 done

@@ -114,6 +114,22 @@ run timeout "$TESTS_TMP/timeout.conf"
 expect_fail timeout connect 69 "no answer from 127\.0\.0\.1 port $BH" "within 2 s" \
     "unreachable" "firewall or proxy blocks outgoing TCP port $BH" "connect_timeout"
 
+# Progress: each step's name shows as it starts. Against the blackhole with
+# the default connect_timeout (60 s), "connect" must show while the test
+# still waits on it (the test is stopped once it does).
+variant slow "s/^port = .*/port = $BH/"
+"$BIN/exorelay" -c "$TESTS_TMP/slow.conf" test >"$OUT/slow" 2>&1 &
+SLOW_PID=$!
+cleanup_add "kill $SLOW_PID 2>/dev/null"
+wait_for grep -q '^  connect *$' "$OUT/slow"
+good=$?
+kill -0 $SLOW_PID 2>/dev/null || good=1
+grep -Eq '^  DNS +ok ' "$OUT/slow" || good=1
+kill $SLOW_PID 2>/dev/null
+wait $SLOW_PID 2>/dev/null
+[ $good = 0 ] || show slow
+tap_ok $good "progress: the connect step's name shows while it still waits (steps before it done)"
+
 variant refused "s/^port = .*/port = $(free_port)/"
 run refused "$TESTS_TMP/refused.conf"
 expect_fail refused connect 69 "refused the connection" "server and port in \[upstream\]"
@@ -133,7 +149,22 @@ expect_fail wrongname TLS 69 "is for DNS:wrong\.example\.net" "not for 127\.0\.0
 
 variant proxy "s|^authority = .*|authority = https://127.0.0.1:$BH|; s/^\[upstream\]/[upstream]\nconnect_timeout = 2/"
 run proxy "$TESTS_TMP/proxy.conf"
-expect_fail proxy token 69 "no answer from 127\.0\.0\.1 in time" "through a proxy, set proxy ="
+expect_fail proxy token 69 "no answer from Entra ID \(127\.0\.0\.1 port $BH\) in time" \
+    "through a proxy, set proxy ="
+
+# proxy = set, the proxy down or silent: the proxy is the culprit, named as
+# such on the token line and in the diagnosis; Entra ID was not reached.
+DEADPROXY=$(free_port)
+variant proxydown "s|^authority = \(.*\)|authority = \1\nproxy = http://127.0.0.1:$DEADPROXY|"
+run proxydown "$TESTS_TMP/proxydown.conf"
+expect_fail proxydown token 69 "cannot connect to the proxy http://127\.0\.0\.1:$DEADPROXY" \
+    "Entra ID was not reached" "start the proxy, or correct proxy = in the account"
+grep -Eq "^  token +FAILED +[0-9]+ ms  cannot connect to the proxy http://127\.0\.0\.1:$DEADPROXY" "$OUT/proxydown"
+tap_ok $? "proxydown: the token line names the proxy"
+variant proxysilent "s|^authority = \(.*\)|authority = \1\nproxy = http://127.0.0.1:$BH|; s/^\[upstream\]/[upstream]\nconnect_timeout = 2/"
+run proxysilent "$TESTS_TMP/proxysilent.conf"
+expect_fail proxysilent token 69 "no answer from the proxy http://127\.0\.0\.1:$BH in time" \
+    "Entra ID was not reached" "check that the proxy runs"
 
 # --- Entra ID (AADSTS) ------------------------------------------------------
 variant t90002 "s/^tenant = $STANDIN_TENANT/tenant = 0badc0de-0000-4000-8000-000000000000/"
@@ -157,6 +188,8 @@ expect_fail t70011 token 78 "AADSTS70011" "scope is invalid"
 variant t7000215 "s|^client_secret_file = .*|client_secret_file = $TESTS_TMP/secret-id|"
 run t7000215 "$TESTS_TMP/t7000215.conf"
 expect_fail t7000215 token 77 "AADSTS7000215" "client secret is wrong" "Value" "not its Secret ID"
+grep -Eq '^  token +FAILED +[0-9]+ ms  Entra ID \(127\.0\.0\.1:[0-9]+\): the client secret is wrong \(AADSTS7000215\)$' "$OUT/t7000215"
+tap_ok $? "t7000215: the token line says Entra ID (its host) refused, and why; no SMTP code"
 
 variant t7000222 "s|^client_secret_file = .*|client_secret_file = $TESTS_TMP/main-2.secret|"
 run t7000222 "$TESTS_TMP/t7000222.conf"

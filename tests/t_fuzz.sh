@@ -5,14 +5,12 @@
 # Skips, saying so, when clang or its libFuzzer runtime is missing.
 . "$TOP/tests/lib/common.sh"
 
-CLANG=$(command -v clang-14 || command -v clang) ||
-    skip_all "clang not installed (apt-get install clang-14 libclang-rt-14-dev): fuzz targets not run"
-rt=$(ls "$("$CLANG" -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a 2>/dev/null | head -n 1)
-[ -n "$rt" ] ||
-    skip_all "clang's libFuzzer runtime missing (apt-get install libclang-rt-14-dev): fuzz targets not run"
+# The same clang as make fuzz: one whose libFuzzer runtime is installed.
+CLANG=$(sh "$TOP/tests/fuzz/cc.sh") ||
+    skip_all "no clang with its libFuzzer runtime (apt-get install clang libclang-rt-dev): fuzz targets not run"
 
 # Build (incrementally) into build-fuzz/, whatever $BUILD the suite uses.
-if ! make -C "$TOP" -s fuzz-build >"$TESTS_TMP/build.log" 2>&1; then
+if ! make -C "$TOP" -s FUZZ_CC="$CLANG" fuzz-build >"$TESTS_TMP/build.log" 2>&1; then
     tail -n 30 "$TESTS_TMP/build.log" | sed 's/^/# /'
     tap_ok 1 "fuzz targets build with clang (make fuzz-build)"
     exit 1

@@ -27,22 +27,12 @@ PF=$TESTS_TMP/pf
 pf_setup "$PF" "[127.0.0.1]:$PORT"
 pf_start "$PF" || exit 1
 
-# wait_count N - the stand-in has recorded N messages (30 s)
-wait_count() {
-    _i=0
-    while [ "$(standin_count)" -lt "$1" ]; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
-}
-# mailq_has REGEX - the reason shows in Postfix's queue listing (30 s)
-mailq_has() {
-    _i=0
-    until pf_mailq "$PF" | grep -Eq "$1"; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1; _i=$((_i + 1))
-    done
-}
+# wait_count N - the stand-in has recorded N messages
+count_reached() { [ "$(standin_count)" -ge "$1" ]; }
+wait_count() { wait_for count_reached "$1"; }
+# mailq_has REGEX - the reason shows in Postfix's queue listing
+in_mailq() { pf_mailq "$PF" | grep -Eq "$1"; }
+mailq_has() { wait_for in_mailq "$1"; }
 last_json() { ls "$STANDIN_MSGDIR"/*.json | tail -1; }
 
 # --- byte-identical: the upstream gets what Postfix handed over
@@ -87,12 +77,12 @@ PY
 tap_ok $? "content byte-identical after Postfix's Received: header"
 grep -q "\"auth_user\": \"$MB\"" "$(last_json)"; tap_ok $? "authenticated as the account's mailbox"
 grep -q '"round_trips": 2' "$(last_json)"; tap_ok $? "Postfix's pipelined message cost 2 upstream round trips"
-ok "queue empty after delivery" pf_wait_queue "$PF" 0 10
+ok "queue empty after delivery" pf_wait_queue "$PF" 0
 
 # --- upstream 5xx (SendAs denied after the data) bounces in Postfix
 printf 'From: intruder@example.org\nSubject: sendas\n\nx\n' |
     pf_send "$PF" -f intruder@example.org a@example.net
-_i=0; until pf_log_has "$PF" 'status=bounced.*554 5.2.252 SendAsDenied' || [ $_i -ge 300 ]; do sleep 0.1; _i=$((_i+1)); done
+wait_for pf_log_has "$PF" 'status=bounced.*554 5.2.252 SendAsDenied'
 pf_log_has "$PF" 'to=<a@example.net>.*status=bounced.*554 5.2.252 SendAsDenied'
 tap_ok $? "upstream 554 after data: Postfix bounces with the upstream's text"
 
@@ -101,12 +91,12 @@ standin_ctl POST /scenario '{"smtp": {"max_recipients": 1}}' >/dev/null
 n0=$(standin_count)
 printf 'From: %s\nSubject: two rcpts\n\nx\n' "$MB" | pf_send "$PF" -f "$MB" r1@example.net r2@example.net
 wait_count $((n0 + 1))
-_i=0; until pf_log_has "$PF" '452 4.5.3' || [ $_i -ge 100 ]; do sleep 0.1; _i=$((_i+1)); done
+wait_for pf_log_has "$PF" '452 4.5.3'
 pf_log_has "$PF" '452 4.5.3 Too many recipients'; tap_ok $? "per-recipient 452 reaches Postfix"
 standin_ctl POST /scenario '{"smtp": {"max_recipients": 500}}' >/dev/null
 pf_flush "$PF"
 ok "the refused recipient is delivered later" wait_count $((n0 + 2))
-ok "queue drains" pf_wait_queue "$PF" 0 20
+ok "queue drains" pf_wait_queue "$PF" 0
 got=$(cat $(ls "$STANDIN_MSGDIR"/*.json | tail -2) | grep -o '"rcpt_to": \[[^]]*\]' | sort | tr '\n' ' ')
 [ "$got" = '"rcpt_to": ["r1@example.net"] "rcpt_to": ["r2@example.net"] ' ]
 tap_ok $? "each recipient exactly once ($got)"
@@ -121,7 +111,7 @@ fault_cycle() {
     tap_ok $([ "$(standin_count)" -eq "$n0" ]; echo $?) "$1: nothing recorded upstream meanwhile"
     standin_ctl DELETE /faults >/dev/null
     pf_flush "$PF"
-    pf_wait_queue "$PF" 0 30; tap_ok $? "$1: delivered once the fault clears"
+    pf_wait_queue "$PF" 0; tap_ok $? "$1: delivered once the fault clears"
     tap_ok $([ "$(standin_count)" -eq $((n0 + 1)) ]; echo $?) "$1: exactly one copy upstream"
 }
 fault_cycle "upstream 451 at end of data" '{"eod_4xx": {}}' '451 4.3.0'
@@ -140,13 +130,12 @@ standin_ctl POST /faults '{"smtp_delay_ms": 50}' >/dev/null
 # queue 40 messages without delivering them (defer_transports), then
 # release them at once: qmgr starts up to 20 smtp processes
 pf_conf "$PF" "smtp_connection_cache_on_demand = no" "defer_transports = smtp"
-postfix -c "$PF/etc" reload >/dev/null 2>&1
+pf_reload "$PF"
 n0=$(standin_count)
 smtp-source -s 4 -m 40 -f "$MB" -t p@example.net 127.0.0.1:$PF_PORT
-pf_wait_queue "$PF" 40 30; tap_ok $? "40 messages queued in Postfix"
+pf_wait_queue "$PF" 40; tap_ok $? "40 messages queued in Postfix"
 pf_conf "$PF" "defer_transports ="
-postfix -c "$PF/etc" reload >/dev/null 2>&1
-sleep 0.5
+pf_reload "$PF"
 pf_flush "$PF"
 ok "40 messages delivered" wait_count $((n0 + 40))
 standin_ctl DELETE /faults >/dev/null
@@ -171,12 +160,12 @@ standin_ctl DELETE /faults >/dev/null
 # --- LMTP over the unix socket with Postfix's lmtp client
 ls -l "$SOCK" | grep -q '^srw-rw---- .* root postfix'; tap_ok $? "unix socket has socket_mode 0660 and socket_group postfix"
 pf_conf "$PF" "default_transport = lmtp:unix:$SOCK" "relayhost ="
-postfix -c "$PF/etc" reload >/dev/null 2>&1
-sleep 1
+pf_reload "$PF"
 n0=$(standin_count)
 printf 'From: %s\nSubject: via lmtp\n\nx\n' "$MB" | pf_send "$PF" -f "$MB" l1@example.net l2@example.net
 ok "LMTP: delivered upstream" wait_count $((n0 + 1))
-_i=0; until [ "$(grep -c 'lmtp.*status=sent' "$PF/postfix.log")" -ge 2 ] || [ $_i -ge 100 ]; do sleep 0.1; _i=$((_i+1)); done
+lmtp_sent() { [ "$(grep -c 'lmtp.*status=sent' "$PF/postfix.log")" -ge 2 ]; }
+wait_for lmtp_sent
 tap_ok $([ "$(grep -c 'to=<l[12]@example.net>.*lmtp.*status=sent' "$PF/postfix.log")" -eq 2 ]; echo $?) \
     "LMTP: Postfix got a final reply for each recipient"
 grep -q '"rcpt_to": \["l1@example.net", "l2@example.net"\]' "$(last_json)"; tap_ok $? "LMTP: one upstream message for both"

@@ -193,12 +193,15 @@ out=$(smtp_session $PORT <"$TESTS_TMP/retry.script")
 echo "$out" | tail -1 | grep -q '^451 4.3.0'; tap_ok $? "upstream 451 after data is the client's final reply"
 
 # --- SIGHUP: new limit for new sessions, open sessions go on
-{ printf '<\n> EHLO c\\r\\n\n<\nsleep 2\n'; sed -n '4,$p' "$TESTS_TMP/retry.script"; } |
+# (the session has its EHLO reply before the SIGHUP, and goes on after the
+# reload was logged)
+{ printf '<\n> EHLO c\\r\\n\n<\nuntil %s\n' "$TESTS_TMP/hup.done"; sed -n '4,$p' "$TESTS_TMP/retry.script"; } |
     smtp_session $PORT >"$TESTS_TMP/hup.out" &
 hup_pid=$!
-sleep 0.5
+wait_for grep -q '^250' "$TESTS_TMP/hup.out"
 sed -i 's/^max_recipients = 3/max_recipients = 1/' "$CONF"
 relay_reload; tap_ok $? "SIGHUP reloads the config"
+touch "$TESTS_TMP/hup.done"
 wait $hup_pid
 tail -1 "$TESTS_TMP/hup.out" | grep -q '^250 2.0.0 OK'; tap_ok $? "a session open across SIGHUP goes on and relays"
 out=$(printf '<\n> EHLO c\\r\\n\n<\n> MAIL FROM:<%s>\\r\\nRCPT TO:<a@x.net>\\r\\nRCPT TO:<b@x.net>\\r\\nRSET\\r\\n\n<\n<\n<\n<\n' "$MB" | smtp_session $PORT)

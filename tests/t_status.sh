@@ -1,8 +1,9 @@
 #!/bin/sh
 # t_status.sh - "exorelay status" and the metrics file with a running relay
 # (control socket: pools, counters, last error) and without one (what is on
-# disk), "status --check" for Nagios (0 OK, 1 WARNING, 2 CRITICAL), and a
-# certificate credential's expiry read from its notAfter.
+# disk), "status --json" (the same report as JSON), "status --check" for
+# Nagios (0 OK, 1 WARNING, 2 CRITICAL), and a certificate credential's
+# expiry read from its notAfter.
 . "$(dirname "$0")/lib/common.sh"
 . "$TOP/tests/lib/standin.sh"
 . "$TOP/tests/lib/relay.sh"
@@ -74,6 +75,24 @@ status
 tap_ok $? "status from the relay: pid, credential, token, pool, counters, last error"
 [ $? = 0 ] || sed 's/^/#   /' "$TESTS_TMP/status.out"
 
+# jsonq EXPR - evaluate a Python expression on the JSON in status.out (d)
+jsonq() {
+    "$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' \
+        "$TESTS_TMP/status.out" "$1"
+}
+
+status --json
+[ $RC = 0 ] && jsonq "d['daemon']['pid'] == $RELAY_PID" &&
+    jsonq "[a['name'] for a in d['accounts']][0] == 'main'" &&
+    jsonq "d['accounts'][0]['counters']['relayed'] == 1 and d['accounts'][0]['counters']['deferred'] == 1" &&
+    jsonq "d['accounts'][0]['credential']['days_left'] > 0"
+tap_ok $? "status --json from the relay: the daemon's pid, the accounts, their counters and credential"
+[ $? = 0 ] || sed 's/^/#   /' "$TESTS_TMP/status.out"
+
+status --check --json
+[ $RC = 2 ]
+tap_ok $? "status --check --json is a usage error, CRITICAL for a monitor (exit $RC)"
+
 status --check
 [ $RC = 0 ] && has "^EXORELAY OK - 1 account, credentials and tokens fine \| 'main_credential_days'=[0-9]+;30;7 'main_relayed'=1c 'main_deferred'=1c 'main_refused'=1c$"
 tap_ok $? "status --check: OK, exit 0, with perfdata ($(cat "$TESTS_TMP/status.out"))"
@@ -103,8 +122,8 @@ grep -Eq '^exorelay_pool_connections\{account="main",state="open"\} [1-3]$' "$TE
     good=1
 tap_ok $good "metrics_file: messages, credential expiry, token, pool"
 
-# A certificate credential (notAfter in 20 days) and an account whose
-# secret is wrong, added by a reload.
+# "credential new" makes a certificate credential; then a certificate
+# account and an account whose secret is wrong are added by a reload.
 "$BIN/exorelay" -c "$C" credential new --account main --days 20 --bits 2048 \
     --dir "$TESTS_TMP" >"$TESTS_TMP/credential.out" 2>&1
 tap_ok $? "credential new: exit 0"
@@ -126,6 +145,12 @@ tap_ok $? "credential new: self-signed, CN names the account, valid 20 days"
     --dir "$TESTS_TMP" >/dev/null 2>&1 && [ "$(ls "$TESTS_TMP"/main-*.pem | wc -l)" = 2 ]
 tap_ok $? "credential new: a second run the same day gets new file names, never overwrites"
 
+# The certificate account's expiry: one valid 19.5 days, so that "19 days"
+# holds for 12 hours whatever second the status is asked in (one made with
+# --days 20 has 20 days left within its first second, 19 after).
+CERT=$("$PYTHON" -c 'import sys; sys.path.insert(0, sys.argv[1]); import pki
+print(pki.make_client_cert(sys.argv[2], "status-cert", days=19.5)[0])' \
+    "$TOP/tests/standin" "$TESTS_TMP")
 standin_ctl POST /scenario "{\"apps\": [{\"client_id\": \"$STANDIN_CLIENT_ID\",
     \"certificates\": [{\"generate\": \"main\"}, {\"file\": \"$CERT\"}]}]}" >/dev/null
 (umask 077; printf '%s' 1706d074-8131-4313-82d7-f7b648124265 >"$TESTS_TMP/bad.secret")
@@ -178,6 +203,11 @@ status
 [ $RC = 0 ] && has "^exorelay is not running \(.*control\.sock: No such file or directory\); what is on disk:$" &&
     has "^  token       valid until [0-9-]+ [0-9:]+ UTC" && ! has "^  pool " && ! has "^  messages "
 tap_ok $? "status without the relay: says so; the token from the state file; no pool or counters"
+status --json
+[ $RC = 0 ] && jsonq "d['daemon'] is None and d['unanswered'] is False" &&
+    jsonq "'control.sock' in d['why']" && jsonq "d['accounts'][0]['token']['cached']"
+tap_ok $? "status --json without the relay: JSON of the disk (no daemon, why, the cached token)"
+[ $? = 0 ] || sed 's/^/#   /' "$TESTS_TMP/status.out"
 status --check
 [ $RC = 2 ] && has "^EXORELAY CRITICAL - relay not running; cert: certificate expires in 19 days"
 tap_ok $? "status --check without the relay: CRITICAL, exit 2"

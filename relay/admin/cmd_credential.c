@@ -20,6 +20,7 @@
  * one is deleted from the app registration afterwards. See exorelay(8),
  * CREDENTIAL ROTATION.
  */
+#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,34 +46,33 @@ struct cred_opts {
     int     bits;
 };
 
-/* usage - say how */
-static int usage(void)
-{
-    fprintf(stderr, "usage: exorelay [-c FILE] credential new --account NAME "
-            "[--days N] [--bits 2048|3072|4096] [--dir DIR]\n");
-    return EX_USAGE;
-}
-
-/* parse_args - the options after "credential new"; -1 on error */
+/* parse_args - "new" and the options after it; -1 on error */
 static int parse_args(int argc, char **argv, struct cred_opts *o)
 {
+    static const struct option longopts[] = {
+        {"account", required_argument, NULL, 'a'},
+        {"dir", required_argument, NULL, 'd'},
+        {"days", required_argument, NULL, 'n'},
+        {"bits", required_argument, NULL, 'b'},
+        {NULL, 0, NULL, 0},
+    };
+    int     opt;
+
     *o = (struct cred_opts) { NULL, NULL, DEFAULT_DAYS, DEFAULT_BITS };
-    if (argc < 2 || strcmp(argv[1], "new") != 0)
-        return -1;
-    for (int i = 2; i < argc; i++) {
-        if (i + 1 >= argc)
-            return -1;
-        if (strcmp(argv[i], "--account") == 0)
-            o->account = argv[++i];
-        else if (strcmp(argv[i], "--dir") == 0)
-            o->dir = argv[++i];
-        else if (strcmp(argv[i], "--days") == 0)
-            o->days = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--bits") == 0)
-            o->bits = atoi(argv[++i]);
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 'a')
+            o->account = optarg;
+        else if (opt == 'd')
+            o->dir = optarg;
+        else if (opt == 'n')
+            o->days = atoi(optarg);
+        else if (opt == 'b')
+            o->bits = atoi(optarg);
         else
             return -1;
     }
+    if (argc - optind != 1 || strcmp(argv[optind], "new") != 0)
+        return -1;
     if (o->account == NULL || o->days < 1 || o->days > 3650
         || (o->bits != 2048 && o->bits != 3072 && o->bits != 4096))
         return -1;
@@ -158,7 +158,7 @@ int cmd_credential(struct config *cfg, int argc, char **argv)
     X509   *made;
 
     if (parse_args(argc, argv, &o) < 0)
-        return usage();
+        return command_usage_error("credential");
     if ((acct = config_account(cfg, o.account)) == NULL) {
         fprintf(stderr, "exorelay: credential: %s has no [account %s]\n", cfg->path,
                 o.account);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -71,9 +72,16 @@ static int queue_delete(const struct config *cfg, const char *id)
 
 int cmd_queue(struct config *cfg, int argc, char **argv)
 {
-    const char *what = argc > 1 ? argv[1] : "list";
+    static const struct option none[] = {{NULL, 0, NULL, 0}};
+    const char *what, *id;
+    int     nargs;
 
-    if (strcmp(what, "list") == 0 && argc <= 2) {
+    if (getopt_long(argc, argv, "+", none, NULL) != -1)     /* it has no options */
+        return command_usage_error("queue");
+    nargs = argc - optind;              /* the action and its ID */
+    what = nargs > 0 ? argv[optind] : "list";
+    id = nargs == 2 ? argv[optind + 1] : NULL;
+    if (strcmp(what, "list") == 0 && nargs <= 1) {
         if (spool_list(cfg->spool_dir, stdout, 1) < 0) {
             fprintf(stderr, "exorelay: cannot read the queue in %s: %s\n", cfg->spool_dir,
                     strerror(errno));
@@ -81,17 +89,16 @@ int cmd_queue(struct config *cfg, int argc, char **argv)
         }
         return EX_OK;
     }
-    if (strcmp(what, "flush") == 0 && argc == 2)
+    if (strcmp(what, "flush") == 0 && nargs == 1)
         return queue_flush(cfg, stdout);
-    if (strcmp(what, "delete") == 0 && argc == 3)
-        return queue_delete(cfg, argv[2]);
-    if (strcmp(what, "deliver") == 0 && argc == 3) {
-        if (!spool_id_ok(argv[2])) {
-            fprintf(stderr, "exorelay: queue deliver: '%s' is not a queue ID\n", argv[2]);
+    if (strcmp(what, "delete") == 0 && id != NULL)
+        return queue_delete(cfg, id);
+    if (strcmp(what, "deliver") == 0 && id != NULL) {
+        if (!spool_id_ok(id)) {
+            fprintf(stderr, "exorelay: queue deliver: '%s' is not a queue ID\n", id);
             return EX_USAGE;
         }
-        return queue_deliver_id(cfg, argv[2], stdout);
+        return queue_deliver_id(cfg, id, stdout);
     }
-    fprintf(stderr, "usage: exorelay queue [list | flush | delete ID | deliver ID]\n");
-    return EX_USAGE;
+    return command_usage_error("queue");
 }

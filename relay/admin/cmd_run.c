@@ -30,6 +30,7 @@
  * with "run".
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -164,12 +165,13 @@ static struct smtpd_server *reload(struct smtpd_server *srv, struct token_engine
         return srv;
     }
     log_set_level(cfg->log_level);
-    msg_notice("reloaded %s (listen, user and socket_* take effect on restart)",
-               global_opts.config_path);
     stop_queue_runner();                /* queue runner hook: new generation */
     start_queue_runner(fresh, te);
     smtpd_server_drop(srv);
     ops_reload(fresh);                  /* operations: status, alarms */
+    /* logged once every part uses the new config (tests wait for it) */
+    msg_notice("reloaded %s (listen, user and socket_* take effect on restart)",
+               global_opts.config_path);
     return fresh;
 }
 
@@ -219,14 +221,19 @@ int cmd_run(struct config *cfg, int argc, char **argv)
     struct token_engine *te;
     struct smtpd_server *srv;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-f") == 0) {
-            global_opts.foreground = 1;
-        } else {
-            fprintf(stderr, "usage: exorelay [-c FILE] run [-f]\n");
-            return EX_USAGE;
-        }
+    static const struct option longopts[] = {
+        {"foreground", no_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "f", longopts, NULL)) != -1) {
+        if (opt != 'f')
+            return command_usage_error("run");
+        global_opts.foreground = 1;
     }
+    if (optind < argc)
+        return command_usage_error("run");
     if (signals_init() < 0 || pipe2(stop_pipe, O_CLOEXEC) < 0) {
         fprintf(stderr, "exorelay: run: pipe: %s\n", strerror(errno));
         return EX_OSERR;

@@ -1,13 +1,17 @@
 /*
- * cmd_status.c - "exorelay -c FILE status [--check]": what the running
- * daemon reports on its control socket, else what is on disk.
+ * cmd_status.c - "exorelay -c FILE status [--check | --json]": what the
+ * running daemon reports on its control socket, else what is on disk.
  *
  * SYNOPSIS
  *	int cmd_status(cfg, argc, argv)
  *		Without --check: the report (status_show.h), exit 0.
  *		With --check: one line for Nagios/Icinga, exit 0 OK,
  *		1 WARNING, 2 CRITICAL.
+ *		With --json: the same report as one JSON object (the
+ *		daemon's own, else the one read from disk with "why" and
+ *		"unanswered" saying why the daemon did not answer), exit 0.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -25,13 +29,21 @@ int cmd_status(struct config *cfg, int argc, char **argv)
     char    why[4400], line[2200];
     json_t *st;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--check") == 0) {
-            check = 1;
-        } else {
-            fprintf(stderr, "usage: exorelay [-c FILE] status [--check]\n");
-            return check ? CHECK_CRITICAL : EX_USAGE;
-        }
+    static const struct option longopts[] = {
+        {"check", no_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    int     opt, json = 0, bad = 0;
+
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        check |= opt == 'c';
+        json |= opt == 'j';
+        bad |= opt != 'c' && opt != 'j';
+    }
+    if (bad || optind < argc || (check && json)) {
+        command_usage_error("status");
+        return check ? CHECK_CRITICAL : EX_USAGE;   /* a monitor sees it */
     }
     if ((st = control_query(cfg->control_socket, &connected, why, sizeof(why))) == NULL) {
         st = status_collect(cfg, NULL, time(NULL));
@@ -41,6 +53,9 @@ int cmd_status(struct config *cfg, int argc, char **argv)
     if (check) {
         rc = status_check(cfg, st, line, sizeof(line));
         printf("%s\n", line);
+    } else if (json) {
+        json_dumpf(st, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+        putchar('\n');
     } else {
         status_print(stdout, st);
     }

@@ -25,6 +25,7 @@
  * mailbox's three connections.
  */
 #include <dirent.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,14 +50,6 @@ struct test_opts {
     const char *from;
 };
 
-/* usage - say how, return EX_USAGE */
-static int usage(void)
-{
-    fprintf(stderr, "usage: exorelay [-c FILE] test [--account NAME] "
-            "[--to ADDRESS [--from ADDRESS]]\n");
-    return EX_USAGE;
-}
-
 /* plain_address - local@domain without spaces or brackets */
 static int plain_address(const char *s)
 {
@@ -66,16 +59,27 @@ static int plain_address(const char *s)
 /* parse_args - the options; -1 on a usage error */
 static int parse_args(int argc, char **argv, struct test_opts *o)
 {
-    memset(o, 0, sizeof(*o));
-    for (int i = 1; i < argc; i++) {
-        const char **slot = strcmp(argv[i], "--account") == 0 ? &o->account
-            : strcmp(argv[i], "--to") == 0 ? &o->to
-            : strcmp(argv[i], "--from") == 0 ? &o->from : NULL;
+    static const struct option longopts[] = {
+        {"account", required_argument, NULL, 'a'},
+        {"to", required_argument, NULL, 't'},
+        {"from", required_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
+    };
+    int     opt;
 
-        if (slot == NULL || i + 1 >= argc)
+    memset(o, 0, sizeof(*o));
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt == 'a')
+            o->account = optarg;
+        else if (opt == 't')
+            o->to = optarg;
+        else if (opt == 'F')
+            o->from = optarg;
+        else
             return -1;
-        *slot = argv[++i];
     }
+    if (optind < argc)
+        return -1;
     if ((o->from && !o->to) || (o->to && !plain_address(o->to))
         || (o->from && !plain_address(o->from)))
         return -1;
@@ -91,6 +95,7 @@ static const struct conf_account *config_step(struct livetest *lt,
     struct cred_expiry ce;
     char    detail[4800], when[300];
 
+    lt_begin(lt, "config");
     if (acct == NULL) {
         snprintf(detail, sizeof(detail), "%s: there is no [account %s]", cfg->path, name);
         lt_step(lt, "config", 0, detail);
@@ -113,7 +118,10 @@ static int dns_step(struct livetest *lt, const struct config *cfg)
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
     struct smtp_reply r;
     char    list[512] = "", host[64], detail[1600];     /* numeric addresses */
-    int     rc = getaddrinfo(cfg->server, NULL, &hints, &res);
+    int     rc;
+
+    lt_begin(lt, "DNS");
+    rc = getaddrinfo(cfg->server, NULL, &hints, &res);
 
     if (rc != 0) {
         diag_dns(&r, cfg, gai_strerror(rc));
@@ -139,21 +147,29 @@ struct trace_ctx {
     const struct conf_account *acct;
 };
 
-/* trace - lt_trace, with words for connect and token */
+/* trace - lt_trace, with words for connect and token: a failed token
+ * step names who failed (Entra ID and its host, the proxy, the credential
+ * file), not the 454 the relay would answer its client */
 static void trace(void *arg, const char *step, int ok, long ms, const char *detail)
 {
     struct trace_ctx *tc = arg;
+    struct token_diag td;
     time_t  expires = 0, obtained;
-    char    words[256];
+    char    words[512];
 
-    if (ok && strcmp(step, "connect") == 0) {
+    if (ok == 1 && strcmp(step, "connect") == 0) {
         snprintf(words, sizeof(words), "TCP to %s port %d", tc->tcfg->server,
                  tc->tcfg->port);
         detail = words;
-    } else if (ok && strcmp(step, "token") == 0
+    } else if (ok == 1 && strcmp(step, "token") == 0
                && token_peek(tc->tcfg, tc->acct, &expires, &obtained, NULL) == 1) {
         snprintf(words, sizeof(words), "new access token from %s, valid %ld min",
                  tc->acct->authority, (long) (expires - time(NULL)) / 60);
+        detail = words;
+    } else if (ok == 0 && strcmp(step, "token") == 0
+               && token_peek(tc->tcfg, tc->acct, &expires, &obtained, &td) >= 0
+               && td.cause[0]) {
+        token_diag_line(&td, tc->acct, words, sizeof(words));
         detail = words;
     }
     lt_trace(tc->lt, step, ok, ms, detail);
@@ -235,6 +251,7 @@ static int message_step(struct livetest *lt, const struct config *tcfg,
         pools_free(pools);
         return EX_OSERR;
     }
+    lt_begin(lt, "message");
     rc = deliver_message(pools, acct, from, rcpt, 1, fd, &res);
     close(fd);
     smtp_reply_oneline(&res.final, line, sizeof(line));
@@ -314,7 +331,7 @@ int cmd_test(struct config *cfg, int argc, char **argv)
     int     status;
 
     if (parse_args(argc, argv, &o) < 0)
-        return usage();
+        return command_usage_error("test");
     signal(SIGPIPE, SIG_IGN);
     if (log_get_level() < LOG_LVL_DEBUG)
         log_set_level(LOG_LVL_ERROR);   /* the steps say it all */

@@ -10,6 +10,7 @@
  * (EX_TEMPFAIL: try again later) or 77 (EX_NOPERM: the credentials or the
  * app registration need the admin); 64 for a bad command line.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -21,9 +22,9 @@
 /* token_usage - the command line is wrong */
 static int token_usage(const char *why)
 {
-    fprintf(stderr, "exorelay token: %s\nusage: exorelay [-c FILE] token "
-            "[--account NAME]\n", why);
-    return EX_USAGE;
+    if (why != NULL)
+        fprintf(stderr, "exorelay token: %s\n", why);
+    return command_usage_error("token");
 }
 
 /* print_token - the token and a newline, in one write, or 74 */
@@ -40,10 +41,13 @@ static int print_token(const secret_t *token)
     return EX_OK;
 }
 
-/* print_diag - cause and fix for the admin */
-static void print_diag(const char *account, const struct token_diag *diag)
+/* print_diag - cause (naming who failed) and fix for the admin */
+static void print_diag(const struct conf_account *acct, const struct token_diag *diag)
 {
-    fprintf(stderr, "exorelay token: account %s: %s\n", account, diag->cause);
+    char    line[600];
+
+    token_diag_line(diag, acct, line, sizeof(line));
+    fprintf(stderr, "exorelay token: account %s: %s\n", acct->name, line);
     if (diag->fix[0])
         fprintf(stderr, "exorelay token: fix: %s\n", diag->fix);
     if (diag->detail[0])
@@ -61,14 +65,19 @@ int cmd_token(struct config *cfg, int argc, char **argv)
     time_t expires;
     int status;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--account") == 0 && i + 1 < argc)
-            name = argv[++i];
-        else if (strncmp(argv[i], "--account=", 10) == 0)
-            name = argv[i] + 10;
-        else
-            return token_usage("unknown argument");
+    static const struct option longopts[] = {
+        {"account", required_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    int     opt;
+
+    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (opt != 'a')
+            return token_usage(NULL);
+        name = optarg;
     }
+    if (optind < argc)
+        return token_usage("unknown argument");
     if ((acct = config_account(cfg, name)) == NULL)
         return token_usage(name ? "no such account in the configuration"
                            : "the configuration has no account");
@@ -79,7 +88,7 @@ int cmd_token(struct config *cfg, int argc, char **argv)
     if (token_get(te, acct, &token, &expires, &diag) == 0) {
         status = print_token(token);
     } else {
-        print_diag(acct->name, &diag);
+        print_diag(acct, &diag);
         status = token_diag_exit(&diag);
     }
     secret_free(token);

@@ -3,12 +3,19 @@
  * config loading, and dispatch to the subcommands (commands.h).
  *
  *	exorelay [-c FILE] COMMAND [ARGS]
+ *	exorelay [-c FILE] COMMAND --help
  *
- * The config path is -c FILE, else $EXORELAY_CONF, else
+ * The config path is -c FILE (--config FILE), else $EXORELAY_CONF, else
  * /etc/exorelay/exorelay.conf. "check" prints every problem as
  * FILE:LINE: message and exits 78 (EX_CONFIG) if there is any; every other
  * command refuses to start on an invalid config the same way.
+ *
+ * Options are parsed with getopt_long: the global ones up to the command
+ * name, then each command's own (commands.h). "COMMAND --help"
+ * (or -h) prints that command's usage and options and exits 0 before any
+ * config is read, so it works on a host without one.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,84 +28,105 @@
 
 struct global_opts global_opts;
 
-static const struct command {
-    const char *name;
-    int (*fn)(struct config *, int, char **);
-    const char *synopsis;
-} commands[] = {
-    {"run", cmd_run, "run [-f]                    serve (-f: foreground, log to stderr)"},
-    {"test", cmd_test, "test [--account A] [--to ADDR]  live check, step by step"},
-    {"token", cmd_token, "token [--account A]         print a valid access token"},
-    {"status", cmd_status, "status [--check]            accounts, tokens, expiry, counters"},
-    {"queue", cmd_queue, "queue [list|flush|delete ID]  the exorelay-sendmail spool"},
-    {"credential", cmd_credential, "credential new --account A  new key and certificate for A"},
-};
-
+/* usage - the whole program's usage */
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: exorelay [-c FILE] COMMAND [ARGS]\n\n"
-            "  check                       validate the config, no network\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(fp, "  %s\n", commands[i].synopsis);
-    fprintf(fp, "\n  -c FILE      config file (default $EXORELAY_CONF or "
+    fprintf(fp, "usage: exorelay [-c FILE] COMMAND [ARGS]\n\n");
+    commands_list(fp);
+    fprintf(fp, "\n  -c, --config FILE  config file (default $EXORELAY_CONF or "
             "/etc/exorelay/exorelay.conf)\n"
-            "  --version    print the version\n  --help       this text\n"
-            "\nSee exorelay(8) and exorelay.conf(5).\n");
+            "  -V, --version      print the version\n  -h, --help         this text\n"
+            "\n\"exorelay COMMAND --help\" shows a command's options. "
+            "See exorelay(8) and exorelay.conf(5).\n");
+}
+
+/* wants_help - --help or -h among a command's arguments (before "--") */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
+/* global_options - -c, --version, --help up to the command; its index, or
+ * -1 with *status set when there is nothing more to do */
+static int global_options(int argc, char **argv, int *status)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int     opt;
+
+    global_opts.config_path = config_path_default();
+    while ((opt = getopt_long(argc, argv, "+c:hV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            global_opts.config_path = optarg;
+            break;
+        case 'V':
+            printf("exorelay %s\n", EXORELAY_VERSION);
+            return *status = EX_OK, -1;
+        case 'h':
+            usage(stdout);
+            return *status = EX_OK, -1;
+        default:
+            usage(stderr);
+            return *status = EX_USAGE, -1;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return *status = EX_USAGE, -1;
+    }
+    return optind;
 }
 
 int main(int argc, char **argv)
 {
-    int i = 1;
-    int nerrors = 0;
+    int     i, nerrors = 0, status = EX_USAGE;
+    const struct command *cmd;
     struct config *cfg;
+    char    prog[64];
 
     privs_no_core();            /* may hold a secret or a token: never in a core */
-    global_opts.config_path = config_path_default();
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
-            printf("exorelay %s\n", EXORELAY_VERSION);
-            return EX_OK;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return EX_OK;
-        } else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            global_opts.config_path = argv[++i];
-        } else {
-            fprintf(stderr, "exorelay: unknown option %s\n", argv[i]);
-            usage(stderr);
-            return EX_USAGE;
-        }
-    }
-    if (i >= argc) {
+    if ((i = global_options(argc, argv, &status)) < 0)
+        return status;
+    if ((cmd = command_find(argv[i])) == NULL) {
+        fprintf(stderr, "exorelay: unknown command '%s'\n", argv[i]);
         usage(stderr);
         return EX_USAGE;
     }
-    const char *name = argv[i];
-    const struct command *cmd = NULL;
-    for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-        if (strcmp(commands[k].name, name) == 0)
-            cmd = &commands[k];
-    if (cmd == NULL && strcmp(name, "check") != 0) {
-        fprintf(stderr, "exorelay: unknown command '%s'\n", name);
-        usage(stderr);
-        return EX_USAGE;
+    if (wants_help(argc - i, argv + i)) {
+        command_usage(stdout, cmd, 1);
+        return EX_OK;
     }
     log_open("exorelay", 1);
     cfg = config_load(global_opts.config_path, stderr, &nerrors);
     if (cfg == NULL) {
         fprintf(stderr, "exorelay: %s: %d error%s\n", global_opts.config_path,
                 nerrors, nerrors == 1 ? "" : "s");
-        if (cmd != NULL && cmd->fn == cmd_test)    /* its first step */
+        if (cmd->fn == cmd_test)        /* its first step */
             cmd_test_config_failed(global_opts.config_path, nerrors);
         return EX_CONFIG;
     }
-    if (cmd == NULL) {
-        printf("%s: ok\n", global_opts.config_path);
+    if (cmd->fn == NULL) {              /* check */
         config_free(cfg);
+        if (argc - i > 1)
+            return command_usage_error(cmd->name);
+        printf("%s: ok\n", global_opts.config_path);
         return EX_OK;
     }
     log_set_level(cfg->log_level);
-    int status = cmd->fn(cfg, argc - i, argv + i);
+    /* The command parses its own options: getopt starts afresh at argv[1]
+     * of its arguments and names "exorelay COMMAND" in its messages. */
+    snprintf(prog, sizeof(prog), "exorelay %s", cmd->name);
+    argv[i] = prog;
+    optind = 0;
+    status = cmd->fn(cfg, argc - i, argv + i);
     config_free(cfg);
     return status;
 }

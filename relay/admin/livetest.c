@@ -10,6 +10,7 @@
 #include <sysexits.h>
 
 #include "livetest.h"
+#include "upstream/upstream.h"
 
 #define DETAIL_SHOWN 150        /* a step line stays readable */
 #define WRAP 76
@@ -32,14 +33,30 @@ void lt_init(struct livetest *lt, FILE *out)
     lt->t0 = lt->start;
 }
 
+/* show_name - the start of a step's line, flushed: the step runs now */
+static void show_name(struct livetest *lt, const char *step)
+{
+    fprintf(lt->out, "  %-15s ", step);
+    fflush(lt->out);
+    snprintf(lt->shown, sizeof(lt->shown), "%s", step);
+}
+
 /* lt_begin - a step of our own starts */
-void lt_begin(struct livetest *lt)
+void lt_begin(struct livetest *lt, const char *step)
+{
+    show_name(lt, step);
+    clock_gettime(CLOCK_MONOTONIC, &lt->t0);
+}
+
+/* restart - a new clock for whatever comes next */
+static void restart(struct livetest *lt)
 {
     clock_gettime(CLOCK_MONOTONIC, &lt->t0);
 }
 
-/* show - one step line; a failed step shows its whole reply, but only the
- * code of a diagnosis of ours (the diagnosis follows in full) */
+/* show - one step's result, on the line its name began (or a new one);
+ * a failed step shows its whole reply, but only the code of a diagnosis of
+ * ours (the diagnosis follows in full) */
 static void show(struct livetest *lt, const char *step, const char *verdict, long ms,
                  const char *detail)
 {
@@ -55,9 +72,14 @@ static void show(struct livetest *lt, const char *step, const char *verdict, lon
         len = DETAIL_SHOWN;
         more = "...";
     }
-    fprintf(lt->out, "  %-15s %-7s %6ld ms  %.*s%s\n", step, verdict, ms, len, detail,
-            more);
+    if (strcmp(lt->shown, step) != 0) {
+        if (lt->shown[0])               /* a begun line nobody finished */
+            fputc('\n', lt->out);
+        show_name(lt, step);
+    }
+    fprintf(lt->out, "%-7s %6ld ms  %.*s%s\n", verdict, ms, len, detail, more);
     fflush(lt->out);
+    lt->shown[0] = 0;
 }
 
 /* note_failure - remember what failed */
@@ -74,7 +96,7 @@ void lt_step(struct livetest *lt, const char *step, int ok, const char *detail)
     show(lt, step, ok ? "ok" : "FAILED", ms_since(&lt->t0), detail);
     if (!ok)
         note_failure(lt, step, detail);
-    lt_begin(lt);
+    restart(lt);
 }
 
 /* lt_trace - a step of upstream_open_traced */
@@ -86,14 +108,16 @@ void lt_trace(void *arg, const char *step, int ok, long ms, const char *detail)
         show(lt, lt->step, "retry", lt->held_ms, lt->detail);
         lt->held = lt->failed = 0;
     }
-    if (ok) {
+    if (ok == UPSTREAM_STEP_BEGIN) {
+        show_name(lt, step);
+    } else if (ok) {
         show(lt, step, "ok", ms, detail);
     } else {
         note_failure(lt, step, detail);
         lt->held = 1;
         lt->held_ms = ms;
     }
-    lt_begin(lt);
+    restart(lt);
 }
 
 /* lt_end_trace - a failure still held is the final one */
@@ -102,7 +126,7 @@ void lt_end_trace(struct livetest *lt)
     if (lt->held)
         show(lt, lt->step, "FAILED", lt->held_ms, lt->detail);
     lt->held = 0;
-    lt_begin(lt);
+    restart(lt);
 }
 
 /* lt_explain - "label: text", wrapped at word boundaries */

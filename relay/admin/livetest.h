@@ -3,14 +3,21 @@
  * step with ok/FAILED and its time, then on failure the diagnosis and
  * the fix, and the exit status that names the kind of fault.
  *
+ * Progress: a step's name is written (and flushed) when the step starts,
+ * and its result completes the same line when it ends, so a server that
+ * never answers shows which step waits. The output is the same on a
+ * terminal, in a pipe and in a file.
+ *
  * SYNOPSIS
  *	void lt_init(lt, out)
- *	void lt_begin(lt)            start timing a step of our own
+ *	void lt_begin(lt, step)
+ *		A step of our own starts: show its name, start its clock.
  *	void lt_step(lt, step, ok, detail)
  *		Report a step of our own (config, DNS, message), timed from
- *		lt_begin.
+ *		lt_begin (which it completes the line of, if it named step).
  *	void lt_trace(arg, step, ok, ms, detail)
- *		The upstream_step_fn for upstream_open_traced (arg = lt).
+ *		The upstream_step_fn for upstream_open_traced (arg = lt); ok
+ *		UPSTREAM_STEP_BEGIN shows the name of a step that starts.
  *		A failed step followed by more steps was retried (a refused
  *		token is replaced once): it is shown as "retry", not FAILED.
  *	void lt_end_trace(lt)
@@ -50,10 +57,11 @@ struct livetest {
     long    held_ms;
     char    step[LT_STEP_MAX];  /* the failed (or held) step */
     char    detail[LT_DETAIL_MAX];
+    char    shown[LT_STEP_MAX]; /* the step whose name ends the output */
 };
 
 void lt_init(struct livetest *lt, FILE *out);
-void lt_begin(struct livetest *lt);
+void lt_begin(struct livetest *lt, const char *step);
 void lt_step(struct livetest *lt, const char *step, int ok, const char *detail);
 void lt_trace(void *arg, const char *step, int ok, long ms, const char *detail);
 void lt_end_trace(struct livetest *lt);

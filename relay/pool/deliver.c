@@ -21,6 +21,13 @@
  * after the final "." is not retried here, because upstream may have taken
  * the message; the 4xx lets the client's queue decide (a possible
  * duplicate rather than a loss, RFC 1047).
+ *
+ * Verdicts. When MAIL is refused, its reply decides for every recipient
+ * (4xx defers, 5xx fails): the replies to the RCPTs and BDAT pipelined
+ * behind it are the server's "503 need MAIL" and say nothing about them,
+ * so they are read and dropped. A 503 to a RCPT is never a verdict either
+ * (smtp_reply_defer_sequence). A 432 (the mailbox's session limit) closes
+ * the connection and tells the pool (pool_refused).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +61,7 @@ struct txn {
     int     lost_first;         /* no reply at all to the first command */
     struct smtp_reply rcpt_fail; /* first temporary RCPT refusal, else first */
     int     release;            /* POOL_CLOSE, POOL_CLEAN or POOL_RSET */
+    int     session_refused;    /* the final reply is a 432: pool_refused */
     int     bdat;               /* this attempt sends BDAT, not DATA */
     char   *in, *out;           /* read and encode buffers */
 };
@@ -165,6 +173,7 @@ static void note_rcpt(struct txn *t, size_t i, const struct smtp_reply *reply)
     const char *text;
 
     diag_soften_quota(r, t->acct);      /* a quota refusal is temporary */
+    smtp_reply_defer_sequence(r);       /* so is a 503: it is about the session */
     text = smtp_reply_oneline(r, line, sizeof(line)) + 3;
 
     res->rcpt_code[i] = r->code;
@@ -190,10 +199,11 @@ static int read_envelope_reply(struct upstream *up, struct txn *t, size_t i,
     }
     if (i == 0)
         t->mail_code = r->code;
-    else if (i <= t->nrcpt)
-        note_rcpt(t, i - 1, r);
-    else
+    else if (i > t->nrcpt)
         t->data_code = r->code;
+    else if (t->mail_code / 100 == 2)
+        note_rcpt(t, i - 1, r);
+    /* else behind a refused MAIL: a 503, no verdict on the recipient */
     if (i == 0 && r->code / 100 != 2)
         t->res->final = *r;
     if (i > t->nrcpt && r->code != 354 && t->mail_code / 100 == 2 && t->naccepted > 0)
@@ -234,6 +244,7 @@ static int outcome(struct txn *t, struct upstream *up)
         res->final = t->rcpt_fail;      /* every recipient was refused */
     if (upstream_broken(up))
         t->release = POOL_CLOSE;
+    t->session_refused = smtp_reply_is_session_limit(&res->final);
     diag_soften_quota(&res->final, t->acct);
     res->permanent = res->final.code >= 500;
     return res->final.code / 100 == 2 && t->naccepted > 0 ? 0 : -1;
@@ -258,6 +269,7 @@ static int attempt(struct upstream *up, struct txn *t)
     struct smtp_reply r;
 
     t->release = POOL_RSET;             /* until a final reply says better */
+    t->session_refused = 0;
     t->bdat = t->size >= 0 && upstream_has(up, "CHUNKING");
     if (too_big(up, t)) {
         t->release = POOL_CLEAN;
@@ -326,7 +338,10 @@ static int deliver_through(struct pool *pool, struct txn *t)
             return -1;
         t->res->reused = reused;
         rc = attempt(up, t);
-        pool_release(pool, up, t->release);
+        if (t->session_refused)
+            pool_refused(pool, up, &t->res->final);
+        else
+            pool_release(pool, up, t->release);
         if (rc == 0 || !t->lost_first || !reused || n > 0 || !rewind_fd(t))
             return rc;
         /* The pooled connection had died while idle: once more, new. */

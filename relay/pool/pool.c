@@ -7,6 +7,14 @@
  * connection being opened is counted in nopen so max_connections holds at
  * every instant. Idle connections are kept most-recently-used first, so a
  * light load keeps reusing one warm connection and lets the others idle out.
+ *
+ * Exchange counts every session of a mailbox, ours and other hosts'. When
+ * it refuses one more (432 4.3.2, at AUTH or at MAIL), the refused
+ * connection is closed and the pool takes the sessions it still holds as
+ * all it may have (limit) for a while: 5 s, doubling while refusals keep
+ * coming, at most 60 s. Meanwhile no new connection is opened beyond that;
+ * with none left, callers get a 4xx at once instead of a connection that
+ * Exchange would refuse again.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +26,9 @@
 #include "support/iowait.h"
 #include "common/log.h"
 #include "pool.h"
+
+#define LIMIT_BACKOFF_FIRST 5           /* seconds after a first 432 */
+#define LIMIT_BACKOFF_MAX   60
 
 struct pool_conn {
     struct upstream *up;
@@ -40,6 +51,11 @@ struct pool {
     unsigned fail_gen;                  /* bumped when an open fails */
     struct smtp_reply fail;             /* that failure */
     double  pace_tat;                   /* pacing: theoretical arrival time */
+    int     limit;                      /* sessions Exchange leaves us, until: */
+    time_t  limit_until;                /* 0: max applies */
+    time_t  limit_last;                 /* the last 432 */
+    int     limit_backoff;              /* seconds of the last lowering */
+    struct smtp_reply limit_reply;      /* that 432, for the callers meanwhile */
 };
 
 /* pool_new - an empty pool for one account */
@@ -122,6 +138,49 @@ static struct pool_conn *first_idle(struct pool *p)
     return NULL;
 }
 
+/* sessions_allowed - connections this pool may have open now (lock held) */
+static int sessions_allowed(struct pool *p, time_t now)
+{
+    if (p->limit_until != 0 && now >= p->limit_until)
+        p->limit_until = 0;             /* try the full number again */
+    return p->limit_until != 0 ? p->limit : p->max;
+}
+
+/* note_session_limit - Exchange refused one more session for the mailbox:
+ * the sessions we hold (the refused one no longer counted) are all it
+ * leaves us for a while; a refusal soon after the last doubles the while */
+static void note_session_limit(struct pool *p, const struct smtp_reply *r)
+{
+    time_t  now = time(NULL);
+    char    line[200];
+
+    if (p->limit_backoff > 0 && now - p->limit_last <= 2 * p->limit_backoff)
+        p->limit_backoff = p->limit_backoff * 2 < LIMIT_BACKOFF_MAX
+            ? p->limit_backoff * 2 : LIMIT_BACKOFF_MAX;
+    else
+        p->limit_backoff = LIMIT_BACKOFF_FIRST;
+    p->limit_last = now;
+    p->limit = p->nopen < p->max ? p->nopen : p->max;
+    p->limit_until = now + p->limit_backoff;
+    p->limit_reply = *r;
+    msg_warn("pool: account %s: Exchange refused a session for %s (%s): other "
+             "programs or hosts hold its sessions; using at most %d for %d s",
+             p->acct->name, p->acct->mailbox, smtp_reply_oneline(r, line, sizeof(line)),
+             p->limit, p->limit_backoff);
+}
+
+/* refuse_held - the 4xx for a caller while every session is held elsewhere */
+static void refuse_held(struct pool *p, time_t now, struct smtp_reply *err)
+{
+    char    line[200];
+
+    smtp_reply_set(err, 451, "4.3.2", "exorelay: the sessions of %s are all held by "
+                   "other programs or hosts (Exchange answered %s); the mail waits, "
+                   "next try in %ld s", p->acct->mailbox,
+                   smtp_reply_oneline(&p->limit_reply, line, sizeof(line)),
+                   (long) (p->limit_until - now));
+}
+
 /* open_new - open a connection in a slot already counted in nopen */
 static struct upstream *open_new(struct pool *p, struct smtp_reply *err)
 {
@@ -138,6 +197,8 @@ static struct upstream *open_new(struct pool *p, struct smtp_reply *err)
         p->nopen--;
         p->fail_gen++;
         p->fail = *err;
+        if (smtp_reply_is_session_limit(err))   /* 432 at AUTH */
+            note_session_limit(p, err);
     } else {
         c->up = up;
         c->busy = 1;
@@ -221,19 +282,22 @@ struct upstream *pool_acquire_for(struct pool *p, int client_fd, struct smtp_rep
 {
     struct pool_conn *c = NULL, *dead = NULL;
     unsigned gen;
-    int     waited = 0, share_failure = 0, why = WAIT_OK;
+    int     waited = 0, share_failure = 0, held = 0, allowed, why = WAIT_OK;
+    time_t  now;
     long long deadline = mono_ms() + 1000LL * p->cfg->pool_wait_timeout;
 
     pthread_mutex_lock(&p->lock);
     gen = p->fail_gen;
     for (;;) {
-        take_stale(p, time(NULL), 0, &dead);
+        take_stale(p, now = time(NULL), 0, &dead);
         if ((c = first_idle(p)) != NULL)
             break;
         if ((share_failure = waited && gen != p->fail_gen) != 0)
             break;
-        if (p->nopen < p->max)
+        if (p->nopen < (allowed = sessions_allowed(p, now)))
             break;
+        if ((held = allowed == 0 && p->nopen == 0) != 0)
+            break;                      /* nothing of ours to wait for */
         if (dead != NULL) {             /* close them before sleeping */
             pthread_mutex_unlock(&p->lock);
             close_list(dead);
@@ -249,6 +313,8 @@ struct upstream *pool_acquire_for(struct pool *p, int client_fd, struct smtp_rep
         make_busy(p, c);
     } else if (share_failure) {
         *err = p->fail;                 /* an open failed while we waited */
+    } else if (held) {
+        refuse_held(p, now, err);
     } else if (why != WAIT_OK) {
         wait_refusal(p, why, err);
     } else if (++p->nopen > p->max_seen) {
@@ -259,7 +325,7 @@ struct upstream *pool_acquire_for(struct pool *p, int client_fd, struct smtp_rep
     *reused = c != NULL;
     if (c != NULL)
         return c->up;
-    return share_failure || why != WAIT_OK ? NULL : open_new(p, err);
+    return share_failure || held || why != WAIT_OK ? NULL : open_new(p, err);
 }
 
 /* find_conn - the list entry of up (lock held) */
@@ -301,6 +367,27 @@ void pool_release(struct pool *p, struct upstream *up, int clean)
         upstream_close(c->up, 0);
         free(c);
     }
+}
+
+/* pool_refused - upstream refused up for the mailbox's session limit */
+void pool_refused(struct pool *p, struct upstream *up, const struct smtp_reply *r)
+{
+    struct pool_conn *c;
+
+    pthread_mutex_lock(&p->lock);
+    if ((c = find_conn(p, up)) != NULL) {
+        unlink_conn(p, c);
+        p->nopen--;
+        note_session_limit(p, r);
+    }
+    pthread_cond_broadcast(&p->freed);  /* waiters: maybe none is left to wait for */
+    pthread_mutex_unlock(&p->lock);
+    if (c == NULL) {
+        msg_error("pool_refused: connection not from the pool of %s", p->acct->name);
+        return;
+    }
+    upstream_close(c->up, !upstream_broken(c->up));    /* all replies were read */
+    free(c);
 }
 
 /* pool_reap - close idle connections that must not be reused any more */

@@ -279,6 +279,19 @@ static size_t first_upstream(const struct session *s)
     return i;
 }
 
+/* verdict - the reply the client gets for e. Behind a refused MAIL,
+ * upstream's replies to the RCPTs and DATA are "503 need MAIL": the MAIL's
+ * own reply decides for them (a 432 must not become a 5xx on a recipient).
+ * A 503 to a RCPT is about the session, never the recipient: 451. */
+static void verdict(const struct group_ent *e, struct smtp_reply *r,
+                    const struct smtp_reply *mail_refused)
+{
+    if (e->kind != ENT_MAIL && mail_refused->code != 0)
+        *r = *mail_refused;
+    else if (e->kind == ENT_RCPT)
+        smtp_reply_defer_sequence(r);
+}
+
 /* apply - what an upstream reply means for the transaction */
 static int apply(struct session *s, const struct group_ent *e,
                  const struct smtp_reply *r, struct smtp_reply *mail_refused)
@@ -316,6 +329,19 @@ static int answer(struct session *s, size_t i, size_t first, int *attempts,
     return 0;
 }
 
+/* end_refused - the transaction ended before the data (MAIL or DATA
+ * refused): log it and hand the connection back; closed after a 432 */
+static void end_refused(struct session *s, const struct smtp_reply *r)
+{
+    txn_log(s, -1, r);
+    if (s->txn.up != NULL && smtp_reply_is_session_limit(r)) {
+        pool_refused(s->txn.pool, s->txn.up, r);
+        s->txn.up = NULL;
+    }
+    txn_release(s, POOL_RSET);
+    txn_reset(s);
+}
+
 /* group_flush - relay the queued group and answer the client in order */
 int group_flush(struct session *s)
 {
@@ -345,20 +371,15 @@ int group_flush(struct session *s)
             i--;
             continue;
         }
+        verdict(e, &r, &mail_refused);
         go_data |= apply(s, e, &r, &mail_refused);
         cio_reply(&s->io, &r);
-        if (e->kind == ENT_DATA && !go_data) {
-            txn_log(s, -1, &r);
-            txn_release(s, POOL_RSET);
-            txn_reset(s);
-        }
+        if (e->kind == ENT_DATA && !go_data)
+            end_refused(s, &r);
     }
     s->ngroup = 0;
-    if (mail_refused.code && s->txn.active) {
-        txn_log(s, -1, &mail_refused);
-        txn_release(s, POOL_RSET);
-        txn_reset(s);
-    }
+    if (mail_refused.code && s->txn.active)
+        end_refused(s, &mail_refused);
     return go_data;
 }
 

@@ -234,25 +234,62 @@ static void diag_tls(struct token_diag *diag, const struct http_reply *r,
          ca_file ? ")" : "");
 }
 
+/* proxy_key - where the proxy was set, for the fix */
+static const char *proxy_key(const struct http_reply *r)
+{
+    return r->proxy_from_env ? "the https_proxy environment variable"
+        : "proxy = in the account";
+}
+
+/* diag_proxy - the proxy itself failed: name it, not Entra ID; 0 when the
+ * failure lies beyond the proxy (diag_connect words it) */
+static int diag_proxy(struct token_diag *diag, const struct http_reply *r,
+                      const char *host, int port)
+{
+    if (r->curl_code == CURLE_COULDNT_RESOLVE_PROXY) {
+        setf(diag->cause, sizeof(diag->cause), "cannot resolve the proxy %s "
+             "(DNS); Entra ID was not reached", r->proxy);
+        setf(diag->fix, sizeof(diag->fix), "check %s and this host's DNS "
+             "(/etc/resolv.conf)", proxy_key(r));
+    } else if (r->proxy_status >= 300) {
+        setf(diag->cause, sizeof(diag->cause), "the proxy %s refused to "
+             "connect to Entra ID (%s port %d): HTTP %ld", r->proxy, host, port,
+             r->proxy_status);
+        setf(diag->fix, sizeof(diag->fix), "allow %s port %d on the proxy "
+             "(CONNECT), or check %s", host, port, proxy_key(r));
+    } else if (!r->proxy_reached && r->curl_code == CURLE_OPERATION_TIMEDOUT) {
+        setf(diag->cause, sizeof(diag->cause), "no answer from the proxy %s "
+             "in time; Entra ID was not reached", r->proxy);
+        setf(diag->fix, sizeof(diag->fix), "check that the proxy runs and that "
+             "the firewall lets this host reach it, or correct %s", proxy_key(r));
+    } else if (!r->proxy_reached) {
+        setf(diag->cause, sizeof(diag->cause), "cannot connect to the proxy "
+             "%s: %s; Entra ID was not reached", r->proxy, r->curl_error);
+        setf(diag->fix, sizeof(diag->fix), "start the proxy, or correct %s",
+             proxy_key(r));
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* diag_connect - DNS, refused, timed out */
 static void diag_connect(struct token_diag *diag, const struct http_reply *r,
                          const char *host, int port)
 {
+    if (r->via_proxy && diag_proxy(diag, r, host, port))
+        return;
     switch (r->curl_code) {
     case CURLE_COULDNT_RESOLVE_HOST:
-        setf(diag->cause, sizeof(diag->cause), "cannot resolve %s (DNS)",
-                 host);
+        setf(diag->cause, sizeof(diag->cause), "cannot resolve Entra ID's "
+                 "host %s (DNS)", host);
         setf(diag->fix, sizeof(diag->fix), "check this host's DNS "
                  "(/etc/resolv.conf) and authority =");
         break;
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        setf(diag->cause, sizeof(diag->cause), "cannot resolve the proxy");
-        setf(diag->fix, sizeof(diag->fix), "check proxy = (or the "
-                 "https_proxy environment variable) and DNS");
-        break;
     case CURLE_OPERATION_TIMEDOUT:
-        setf(diag->cause, sizeof(diag->cause), "no answer from %s in "
-                 "time", host);
+        setf(diag->cause, sizeof(diag->cause), "no answer from Entra ID "
+                 "(%s port %d) in time%s", host, port,
+                 r->via_proxy ? " through the proxy" : "");
         setf(diag->fix, sizeof(diag->fix), r->via_proxy
                  ? "check that the proxy reaches %s port %d"
                  : "if this host reaches the Internet only through a proxy, "
@@ -260,13 +297,13 @@ static void diag_connect(struct token_diag *diag, const struct http_reply *r,
                  "firewall for %s port %d", host, port);
         break;
     default:
-        setf(diag->cause, sizeof(diag->cause), "cannot connect to %s%s: "
-                 "%s", host, r->via_proxy ? " through the proxy" : "",
-                 r->curl_error);
+        setf(diag->cause, sizeof(diag->cause), "cannot connect to Entra ID "
+                 "(%s port %d)%s%s: %s", host, port,
+                 r->via_proxy ? " through the proxy " : "", r->proxy, r->curl_error);
         setf(diag->fix, sizeof(diag->fix), r->via_proxy
-                 ? "check proxy = (or https_proxy) and that the proxy allows "
-                 "%s port %d" : "check the firewall for %s port %d, or set "
-                 "proxy = if outbound traffic must use a proxy", host, port);
+                 ? "check that the proxy allows %s port %d" : "check the firewall "
+                 "for %s port %d, or set proxy = if outbound traffic must use a "
+                 "proxy", host, port);
     }
 }
 
@@ -283,6 +320,30 @@ static void url_host(const char *url, char *host, size_t hlen, int *port)
     memcpy(host, p, n);
     host[n] = 0;
     *port = p[n] == ':' ? atoi(p + n + 1) : 443;
+}
+
+/* token_diag_line - see token.h */
+void token_diag_line(const struct token_diag *diag, const struct conf_account *acct,
+                     char *buf, size_t len)
+{
+    char    host[256], where[300];
+    int     port;
+    const char *cause = diag->cause[0] ? diag->cause : "the token request failed";
+
+    if (diag->http_status == 0) {       /* not reached: the cause says who */
+        snprintf(buf, len, "%s", cause);
+        return;
+    }
+    url_host(acct->authority ? acct->authority : "https://login.microsoftonline.com",
+             host, sizeof(host), &port);
+    if (port == 443)
+        snprintf(where, sizeof(where), "%s", host);
+    else
+        snprintf(where, sizeof(where), "%s:%d", host, port);
+    if (diag->aadsts != 0 && strstr(cause, "Entra ID") == NULL)
+        snprintf(buf, len, "Entra ID (%s): %s", where, cause);
+    else                                /* it names Entra ID, or an answer not its own */
+        snprintf(buf, len, "%s (token endpoint %s)", cause, where);
 }
 
 /* entra_diag_transport - no usable HTTP answer */

@@ -39,10 +39,19 @@
  *	int token_diag_exit(diag)
  *		the exit status for a diagnosis: 75 (EX_TEMPFAIL) or 77
  *		(EX_NOPERM)
+ *	void token_diag_line(diag, account, buf, len)
+ *		The cause in one line that names the culprit, for "exorelay
+ *		test" and the relay's 4xx: "Entra ID (login.microsoftonline.com):
+ *		the client secret is wrong (AADSTS7000215)" when Entra ID
+ *		answered with an AADSTS error; "CAUSE (token endpoint HOST)"
+ *		for its other answers (429, 5xx, a page that is not Entra's);
+ *		the cause alone when it was not reached (the cause then names
+ *		the proxy, the host or the credential file).
  */
 #ifndef EXORELAY_TOKEN_H
 #define EXORELAY_TOKEN_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include "common/config.h"
@@ -87,5 +96,7 @@ void token_engine_stats(struct token_engine *te, struct token_stats *stats);
 int token_peek(const struct config *cfg, const struct conf_account *acct,
                time_t *expires, time_t *obtained, struct token_diag *last_failure);
 int token_diag_exit(const struct token_diag *diag);
+void token_diag_line(const struct token_diag *diag, const struct conf_account *acct,
+                     char *buf, size_t len);
 
 #endif

@@ -138,16 +138,35 @@ static CURLcode on_ssl_ctx(CURL *curl, void *sslctx, void *arg)
     return CURLE_OK;
 }
 
-/* proxy_in_environment - would libcurl use a proxy from the environment? */
-static int proxy_in_environment(void)
+/* proxy_in_environment - the proxy libcurl takes from the environment, or
+ * NULL. XXX no_proxy is not consulted: a host it exempts is still said to
+ * be reached through the proxy in diagnoses. */
+static const char *proxy_in_environment(void)
 {
     static const char *const names[] = {"https_proxy", "HTTPS_PROXY",
                                         "all_proxy", "ALL_PROXY"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (getenv(names[i]) && *getenv(names[i]))
-            return 1;
-    return 0;
+            return getenv(names[i]);
+    return NULL;
+}
+
+/* note_proxy - which proxy the request goes through, for diagnoses: the
+ * URL without a user:password@ part (an environment proxy may hold one) */
+static void note_proxy(struct http_reply *reply, const char *configured)
+{
+    const char *url = configured ? configured : proxy_in_environment();
+    const char *host, *at;
+
+    reply->via_proxy = url != NULL;
+    reply->proxy_from_env = url != NULL && configured == NULL;
+    if (url == NULL)
+        return;
+    host = strstr(url, "://") ? strstr(url, "://") + 3 : url;
+    at = memchr(host, '@', strcspn(host, "/"));
+    snprintf(reply->proxy, sizeof(reply->proxy), "%.*s%s", (int) (host - url), url,
+             at ? at + 1 : host);
 }
 
 /* http_setup - every option of the request */
@@ -177,7 +196,7 @@ static void http_setup(CURL *curl, const struct token_params *p, const char *url
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, hook->reply);
     if (p->proxy != NULL)
         curl_easy_setopt(curl, CURLOPT_PROXY, p->proxy);
-    hook->reply->via_proxy = p->proxy != NULL || proxy_in_environment();
+    note_proxy(hook->reply, p->proxy);
     if (curl_has_openssl) {
         curl_easy_setopt(curl, CURLOPT_CA_CACHE_TIMEOUT, 0L);
         curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
@@ -214,6 +233,13 @@ int token_http_post(const struct token_params *p, const char *url,
     if (rc != CURLE_OK && reply->curl_error[0] == 0)
         snprintf(reply->curl_error, sizeof(reply->curl_error), "%s",
                  *errbuf ? errbuf : curl_easy_strerror(rc));
+    if (reply->via_proxy) {             /* whose fault: the proxy's or beyond */
+        curl_off_t connect_us = 0;
+
+        curl_easy_getinfo(curl, CURLINFO_HTTP_CONNECTCODE, &reply->proxy_status);
+        curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connect_us);
+        reply->proxy_reached = connect_us > 0 || reply->proxy_status > 0;
+    }
     if (rc == CURLE_OK) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
         if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK

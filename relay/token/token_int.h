@@ -95,6 +95,10 @@ struct http_reply {
     char    tls_issuer[256];    /* ... and the issuer nobody could vouch for */
     char    tls_reason[128];    /* X509_verify_cert_error_string */
     int     via_proxy;          /* a proxy was configured or in the environment */
+    char    proxy[256];         /* ... which one, without user:password */
+    int     proxy_from_env;     /* ... from https_proxy/all_proxy, not proxy = */
+    int     proxy_reached;      /* the TCP connection to the proxy was made */
+    long    proxy_status;       /* the proxy's answer to CONNECT, 0 if none */
 };
 
 int token_http_post(const struct token_params *p, const char *url,

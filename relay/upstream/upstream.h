@@ -37,7 +37,8 @@
  *		upstream_open reporting each step to fn(arg, step, ok, ms,
  *		detail): "connect", "greeting", "EHLO", "STARTTLS", "TLS",
  *		"EHLO after TLS", "token", "AUTH"; detail is the peer's reply or
- *		the failure (never a secret).
+ *		the failure (never a secret). Each step is also announced
+ *		when it starts: fn(arg, step, UPSTREAM_STEP_BEGIN, 0, NULL).
  *	int upstream_idle_ok(up)     not broken, and nothing arrived while it
  *				     sat idle (an idle server only speaks to
  *				     say goodbye); costs no round trip
@@ -80,6 +81,7 @@ int upstream_broken(const struct upstream *up);
 time_t upstream_token_expiry(const struct upstream *up);
 void upstream_close(struct upstream *up, int send_quit);
 
+#define UPSTREAM_STEP_BEGIN (-1)
 typedef void (*upstream_step_fn)(void *arg, const char *step, int ok, long ms,
                                  const char *detail);
 struct upstream *upstream_open_traced(const struct config *cfg,

@@ -156,14 +156,15 @@ void diag_greeting(struct smtp_reply *r, const struct config *cfg,
 void diag_token(struct smtp_reply *r, const struct conf_account *acct,
                 const struct token_diag *td)
 {
-    char    code[32] = "";
+    char    code[32] = "", line[400];
 
+    token_diag_line(td, acct, line, sizeof(line));
     if (td->aadsts && strstr(td->cause, "AADSTS") == NULL)  /* not said yet */
         snprintf(code, sizeof(code), " (AADSTS%ld)", td->aadsts);
-    else if (td->http_status)
+    else if (td->http_status && strstr(td->cause, "HTTP ") == NULL)
         snprintf(code, sizeof(code), " (HTTP %d)", td->http_status);
     diag_set(r, 454, "4.7.0", "no access token for [account %s]: %s%s; %s",
-             acct->name, td->cause[0] ? td->cause : "token request failed", code,
+             acct->name, line, code,
              td->fix[0] ? td->fix : "run: exorelay test --account NAME");
 }
 

@@ -34,6 +34,14 @@ static long elapsed_ms(struct upstream *up)
     return ms;
 }
 
+/* begin - tell the tracer a step starts now */
+static void begin(struct upstream *up, const char *step)
+{
+    elapsed_ms(up);
+    if (up->step != NULL)
+        up->step(up->step_arg, step, UPSTREAM_STEP_BEGIN, 0, NULL);
+}
+
 /* report_text - tell the tracer how a step went, in words */
 static void report_text(struct upstream *up, const char *step, int ok, const char *text)
 {
@@ -88,6 +96,7 @@ static int ehlo(struct upstream *up, const char *step, struct smtp_reply *err)
     struct smtp_reply r;
     char    name[256];
 
+    begin(up, step);
     upstream_cmd(up, "EHLO %s", helo_name(up->cfg, name, sizeof(name)));
     if (expect(up, step, 250, &r, err) < 0) {
         if (r.code != 0 && !up->broken)
@@ -106,6 +115,7 @@ static int starttls(struct upstream *up, struct smtp_reply *err)
     char    why[512];
     SSL_CTX *ctx;
 
+    begin(up, "STARTTLS");
     if (!upstream_has(up, "STARTTLS")) {
         diag_no_starttls(err, up->cfg, NULL);
         report(up, "STARTTLS", 0, err);
@@ -117,6 +127,7 @@ static int starttls(struct upstream *up, struct smtp_reply *err)
             diag_no_starttls(err, up->cfg, &r);
         return -1;
     }
+    begin(up, "TLS");
     if ((ctx = tls_client_ctx(up->cfg->ca_file, why, sizeof(why))) == NULL) {
         smtp_reply_set(err, 454, "4.7.5", "exorelay: %s; fix ca_file in [upstream]", why);
         report(up, "TLS", 0, err);
@@ -191,12 +202,14 @@ static int authenticate(struct upstream *up, struct token_engine *te,
 
     for (int attempt = 0; attempt < 2; attempt++) {
         memset(&td, 0, sizeof(td));
+        begin(up, "token");
         if (token_get(te, up->acct, &token, &expires, &td) < 0) {
             diag_token(err, up->acct, &td);
             report(up, "token", 0, err);
             return -1;
         }
         report(up, "token", 1, NULL);
+        begin(up, "AUTH");
         if (send_auth(up, token, &r) < 0) {
             secret_free(token);
             *err = r;
@@ -229,8 +242,10 @@ static int authenticate(struct upstream *up, struct token_engine *te,
 static int connect_server(struct upstream *up, struct smtp_reply *err)
 {
     struct net_failure nf;
-    int     fd = net_connect(up->cfg->server, up->cfg->port, up->cfg->connect_timeout, &nf);
+    int     fd;
 
+    begin(up, "connect");
+    fd = net_connect(up->cfg->server, up->cfg->port, up->cfg->connect_timeout, &nf);
     if (fd < 0) {
         if (nf.gai_error != 0)
             diag_dns(err, up->cfg, gai_strerror(nf.gai_error));
@@ -252,6 +267,7 @@ static int setup(struct upstream *up, struct token_engine *te, struct smtp_reply
     if (connect_server(up, err) < 0)
         return -1;
     snprintf(up->stage, sizeof(up->stage), "waiting for the greeting");
+    begin(up, "greeting");
     if (expect(up, "greeting", 220, &r, err) < 0) {
         if (r.code != 0 && !up->broken)
             diag_greeting(err, up->cfg, up->acct, &r);

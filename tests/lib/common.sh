@@ -3,7 +3,12 @@
 #   tap_ok COND_STATUS "description"   print ok/not ok from a status ($?)
 #   ok "description" CMD...            run CMD, print ok/not ok
 #   free_port                          print a free TCP port on 127.0.0.1
-#   wait_for CMD... (up to 10 s)       retry CMD until it succeeds
+#   wait_for CMD...                    retry CMD until it succeeds (every
+#                                      0.1 s, up to $WAIT_SECONDS, default
+#                                      60: a bound for a hung peer, never
+#                                      a measure of speed)
+#   file_closed FILE                   FILE exists and no process holds it
+#                                      open (its writer is done with it)
 #   cleanup_add "shell code"           run at exit (LIFO), e.g. kill a PID
 #   skip_all "reason"                  nothing testable here: say why, exit 0
 #
@@ -41,14 +46,19 @@ free_port() {
     "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+: "${WAIT_SECONDS:=60}"
 wait_for() {
     _i=0
-    while [ $_i -lt 100 ]; do
+    while [ $_i -lt $((WAIT_SECONDS * 10)) ]; do
         "$@" >/dev/null 2>&1 && return 0
         sleep 0.1
         _i=$((_i + 1))
     done
     return 1
+}
+
+file_closed() {
+    [ -e "$1" ] && ! fuser -s "$1" 2>/dev/null
 }
 
 cleanup_add() {

@@ -14,7 +14,10 @@
 #       (hdr json.FIELD: a field of the record)
 #   take_new DIR               the file in DIR not taken before (by name:
 #       several messages can arrive within one mtime second)
-#   wait_files DIR N           until DIR holds N files (30 s)
+#   wait_files DIR N           until DIR holds N complete files: smtp-sink
+#       creates a file at MAIL FROM and writes it as the message comes in
+#       (buffered: it may stay empty until the end), so a file counts once
+#       no process holds it open any more (up to $WAIT_SECONDS)
 #   start_sink DIR PORT        smtp-sink dumping every message into DIR
 : "${MILTER_LOG:=$TESTS_TMP/milter.log}"
 
@@ -78,11 +81,13 @@ take_new() {
 }
 
 wait_files() {
-    _i=0
-    while [ "$(find "$1" -type f | wc -l)" -lt "$2" ]; do
-        [ $_i -ge 300 ] && return 1
-        sleep 0.1
-        _i=$((_i + 1))
+    wait_for files_complete "$1" "$2"
+}
+files_complete() {
+    [ "$(find "$1" -type f | wc -l)" -ge "$2" ] || return 1
+    for _f in "$1"/*; do
+        [ -f "$_f" ] || continue
+        file_closed "$_f" || return 1
     done
 }
 

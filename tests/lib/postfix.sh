@@ -13,6 +13,8 @@
 #       Sets PF_DIR=DIR, PF_CONF=DIR/etc, PF_PORT (Postfix's own smtpd port
 #       on 127.0.0.1), PF_LOG=DIR/postfix.log. Does not start it.
 #   pf_conf DIR "name = value" ...   more main.cf settings (postconf -e)
+#   pf_reload DIR       postfix reload, and wait until the master logged it
+#                       (it rereads main.cf then, not when the command returns)
 #   pf_start DIR        start it, wait until its smtpd answers; stopped at
 #                       exit (cleanup_add)
 #   pf_stop DIR         stop it (postfix stop), wait for the master to go
@@ -20,8 +22,8 @@
 #                       Postfix's sendmail (-C DIR/etc -i); args: recipients
 #                       and options, e.g. pf_send "$D" -f a@b c@d <msg
 #   pf_queue_count DIR  number of messages in its queue (any state)
-#   pf_wait_queue DIR N [SECONDS]   wait until the queue holds N (default
-#                       30 s); returns 1 on timeout
+#   pf_wait_queue DIR N wait until the queue holds N; returns 1 after
+#                       $WAIT_SECONDS (a hang, not a slow machine)
 #   pf_flush DIR        retry deferred mail now (postqueue -f)
 #   pf_mailq DIR        the queue listing (postqueue -p), reasons included
 #   pf_log_has DIR REGEX            grep -E the log quietly
@@ -128,10 +130,19 @@ pf_stop() {
     [ -n "$_pid" ] || return 0
     postfix -c "$_d/etc" stop >>"$_d/postfix.log" 2>&1
     _i=0
-    while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 100 ]; do
+    while kill -0 "$_pid" 2>/dev/null && [ $_i -lt $((WAIT_SECONDS * 20)) ]; do
         sleep 0.05
         _i=$((_i + 1))
     done
+}
+
+pf_reload() {
+    _n0=$(grep -c '/master\[[0-9]*\]: reload -- ' "$1/postfix.log")
+    postfix -c "$1/etc" reload >/dev/null 2>&1
+    wait_for _pf_reloaded "$1" "$_n0"
+}
+_pf_reloaded() {
+    [ "$(grep -c '/master\[[0-9]*\]: reload -- ' "$1/postfix.log")" -gt "$2" ]
 }
 
 pf_send() {
@@ -145,14 +156,10 @@ pf_queue_count() {
 }
 
 pf_wait_queue() {
-    _d=$1; _want=$2; _secs=${3:-30}
-    _i=0
-    while [ "$(pf_queue_count "$_d")" -ne "$_want" ]; do
-        [ $_i -ge $((_secs * 10)) ] && return 1
-        sleep 0.1
-        _i=$((_i + 1))
-    done
-    return 0
+    wait_for _pf_queue_holds "$1" "$2"
+}
+_pf_queue_holds() {
+    [ "$(pf_queue_count "$1")" -eq "$2" ]
 }
 
 pf_flush() {

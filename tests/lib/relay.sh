@@ -15,8 +15,8 @@
 #   smtp_session PORT|unix:PATH <script   run a scripted SMTP dialogue
 #                        (tests/lib/smtp_script.py): lines "> text" are sent
 #                        (\r, \n, \xNN escapes; no CRLF added), "<" reads one
-#                        whole reply and prints it, "sleep S" pauses;
-#                        prints replies only
+#                        whole reply and prints it, "sleep S" pauses,
+#                        "until FILE" waits for FILE; prints replies only
 : "${RELAY_LOG:=$TESTS_TMP/relay.log}"
 
 # _count_lines REGEX FILE - matching lines, 0 when none or no file
@@ -29,7 +29,8 @@ _count_lines() {
 _relay_ready() {
     _l=$(sed -n 's/^listen *= *//p' "$1" | head -1 | cut -d, -f1 | tr -d ' ')
     case "$_l" in
-    unix:*) [ -S "${_l#unix:}" ] ;;
+    unix:*) "$PYTHON" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(1); s.connect(sys.argv[1])' "${_l#unix:}" 2>/dev/null ;;
     *) "$PYTHON" -c 'import socket, sys
 h, _, p = sys.argv[1].rpartition(":")
 socket.create_connection((h.strip("[]"), int(p)), timeout=1).close()' "$_l" 2>/dev/null ;;
@@ -42,7 +43,7 @@ relay_start() {
     cleanup_add "kill $RELAY_PID 2>/dev/null"
     _i=0
     until _relay_ready "$1"; do
-        if ! kill -0 "$RELAY_PID" 2>/dev/null || [ $_i -ge 100 ]; then
+        if ! kill -0 "$RELAY_PID" 2>/dev/null || [ $_i -ge $((WAIT_SECONDS * 10)) ]; then
             echo "# relay_start: exorelay did not start:" >&2
             tail -n 20 "$RELAY_LOG" | sed 's/^/#   /' >&2
             return 1
@@ -62,7 +63,7 @@ relay_reload() {
     kill -HUP "$RELAY_PID"
     _i=0
     while [ "$(_count_lines reloaded "$RELAY_LOG")" -le "$_n0" ]; do
-        [ $_i -ge 50 ] && return 1
+        [ $_i -ge $((WAIT_SECONDS * 10)) ] && return 1
         sleep 0.1
         _i=$((_i + 1))
     done

@@ -98,7 +98,7 @@ sm_stop() {
     [ -n "${SM_PID:-}" ] || return 0
     kill -TERM "$SM_PID" 2>/dev/null
     _i=0
-    while kill -0 "$SM_PID" 2>/dev/null && [ $_i -lt 100 ]; do
+    while kill -0 "$SM_PID" 2>/dev/null && [ $_i -lt $((WAIT_SECONDS * 20)) ]; do
         sleep 0.05
         _i=$((_i + 1))
     done

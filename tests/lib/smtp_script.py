@@ -9,12 +9,16 @@ Script lines:
   >> N C     send N bytes of character C (big payloads)
   <          read one whole reply (multi-line included) and print it
   <*         read replies until the peer closes, print them
-  sleep S    pause S seconds (e.g. while the test signals the server)
+  sleep S    pause S seconds (a client that trickles or idles)
+  until PATH wait until the file PATH exists (the test creates it once it
+             has done what must happen meanwhile, e.g. signalled the
+             server); gives up after 120 s
   # ...      comment
 Replies are printed one per line ("250 2.0.0 Ok"; multi-line replies joined
 with " | "). A closed connection prints "EOF". Exit 0 unless the script is
 bad.
 """
+import os
 import socket
 import sys
 import time
@@ -85,6 +89,13 @@ def main():
                     break
         elif raw.startswith("sleep "):
             time.sleep(float(raw[6:]))
+        elif raw.startswith("until "):
+            for _ in range(1200):
+                if os.path.exists(raw[6:]):
+                    break
+                time.sleep(0.1)
+            else:
+                sys.exit("smtp_script: %s never appeared" % raw[6:])
         elif raw.startswith("#") or not raw.strip():
             continue
         else:

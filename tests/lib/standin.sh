@@ -53,7 +53,7 @@ standin_start() {
     cleanup_add "kill $STANDIN_PID 2>/dev/null"
     _i=0
     while [ ! -s "$STANDIN_DIR/ready.env" ]; do
-        if ! kill -0 "$STANDIN_PID" 2>/dev/null || [ $_i -ge 300 ]; then
+        if ! kill -0 "$STANDIN_PID" 2>/dev/null || [ $_i -ge $((WAIT_SECONDS * 20)) ]; then
             echo "# standin_start: stand-in did not start; its log:" >&2
             sed 's/^/#   /' "$STANDIN_DIR/standin.log" >&2
             return 1

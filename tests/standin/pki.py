@@ -5,15 +5,21 @@ SYNOPSIS
         Creates a fresh CA (ca.pem), a server certificate valid for
         "localhost" and 127.0.0.1 (server.pem, server.key) and one for a
         wrong host name only (wrongname.pem, wrongname.key) in dir.
-    make_client_cert(dir, name) -> (cert_path, key_path, pem)
+    make_client_cert(dir, name, days=365) -> (cert_path, key_path, pem)
         A self-signed RSA-2048 certificate + 0600 private key, as an
         administrator uploads to an app registration (certificate
-        credential). Returns the PEM too, for the scenario.
+        credential), valid for days (a float: 19.5 days leave a test
+        12 hours before the whole days left change). Returns the PEM
+        too, for the scenario.
     thumbprints(pem) -> (x5t, x5t_s256, certificate)
         base64url SHA-1 and SHA-256 of the certificate's DER.
 
 ECDSA P-256 for the TLS side (fast to generate and to handshake); RSA for
 client certificates because Entra only takes RSA keys for assertions.
+The certificates carry what strict verification (OpenSSL's X509_STRICT,
+on by default in Python 3.13's ssl) demands: Subject and Authority Key
+Identifiers, a critical basicConstraints and keyUsage on the CA, keyUsage
+and a SAN on the leaves.
 """
 import base64
 import datetime
@@ -32,7 +38,7 @@ def _name(cn):
 
 
 def _validity(builder, days=30):
-    now = datetime.datetime.utcnow()
+    now = datetime.datetime.now(datetime.timezone.utc)
     return (builder.not_valid_before(now - datetime.timedelta(hours=1))
             .not_valid_after(now + datetime.timedelta(days=days)))
 
@@ -59,8 +65,14 @@ def _leaf(ca_key, ca_cert, names, ips, days=30):
          .serial_number(x509.random_serial_number())
          .add_extension(x509.SubjectAlternativeName(sans), critical=False)
          .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+         .add_extension(x509.KeyUsage(True, False, False, False, False,
+                                      False, False, False, False), True)
          .add_extension(x509.ExtendedKeyUsage(
-             [ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+             [ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+             key.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             ca_key.public_key()), critical=False))
     cert = _validity(b, days).sign(ca_key, hashes.SHA256())
     return key, cert
 
@@ -74,7 +86,11 @@ def make_pki(d, days=30):
          .serial_number(x509.random_serial_number())
          .add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
          .add_extension(x509.KeyUsage(False, False, False, False, False,
-                                      True, True, False, False), True))
+                                      True, True, False, False), True)
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+             ca_key.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             ca_key.public_key()), critical=False))
     ca_cert = _validity(b, days + 30).sign(ca_key, hashes.SHA256())
     paths = {"ca": os.path.join(d, "ca.pem")}
     _write(paths["ca"], ca_cert.public_bytes(serialization.Encoding.PEM))
@@ -88,13 +104,17 @@ def make_pki(d, days=30):
     return paths
 
 
-def make_client_cert(d, name):
+def make_client_cert(d, name, days=365):
     """make_client_cert - self-signed RSA certificate credential for an app."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     b = (x509.CertificateBuilder().subject_name(_name("exorelay " + name))
          .issuer_name(_name("exorelay " + name)).public_key(key.public_key())
-         .serial_number(x509.random_serial_number()))
-    cert = _validity(b, 365).sign(key, hashes.SHA256())
+         .serial_number(x509.random_serial_number())
+         .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+             key.public_key()), critical=False)
+         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+             key.public_key()), critical=False))
+    cert = _validity(b, days).sign(key, hashes.SHA256())
     pem = cert.public_bytes(serialization.Encoding.PEM)
     cert_path = os.path.join(d, name + ".pem")
     key_path = os.path.join(d, name + ".key")

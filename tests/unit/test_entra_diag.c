@@ -147,14 +147,18 @@ static void check_transport(void)
     struct token_diag d;
 
     d = transport(CURLE_COULDNT_RESOLVE_HOST, "Could not resolve host", NULL, 0, NULL);
-    ok(strstr(d.cause, "cannot resolve login.example.net (DNS)") != NULL, "DNS: %s", d.cause);
+    ok(strstr(d.cause, "cannot resolve Entra ID's host login.example.net (DNS)") != NULL,
+       "DNS: %s", d.cause);
     d = transport(CURLE_OPERATION_TIMEDOUT, "Connection timed out after 20001 ms", NULL, 0, NULL);
-    ok(strstr(d.cause, "no answer from login.example.net") != NULL, "timeout: %s", d.cause);
+    ok(strstr(d.cause, "no answer from Entra ID (login.example.net port 443)") != NULL,
+       "timeout: %s", d.cause);
     ok(strstr(d.fix, "proxy =") != NULL, "timeout without proxy suggests one: %s", d.fix);
     d = transport(CURLE_OPERATION_TIMEDOUT, "Connection timed out", NULL, 1, NULL);
-    ok(strstr(d.fix, "check that the proxy reaches") != NULL, "timeout through a proxy: %s", d.fix);
+    ok(strstr(d.fix, "check that the proxy runs") != NULL,
+       "timeout through a proxy never reached: the proxy's fault: %s", d.fix);
     d = transport(CURLE_COULDNT_CONNECT, "Failed to connect", NULL, 0, NULL);
-    ok(strstr(d.cause, "cannot connect to login.example.net") != NULL, "refused: %s", d.cause);
+    ok(strstr(d.cause, "cannot connect to Entra ID (login.example.net port 443)") != NULL,
+       "refused: %s", d.cause);
     d = transport(CURLE_COULDNT_RESOLVE_PROXY, "Could not resolve proxy", NULL, 1, NULL);
     ok(strstr(d.cause, "proxy") != NULL, "proxy DNS: %s", d.cause);
     d = transport(CURLE_PEER_FAILED_VERIFICATION, "SSL certificate problem",
@@ -168,6 +172,77 @@ static void check_transport(void)
                   "subject name matches target host name", NULL, 0, NULL);
     ok(strstr(d.cause, "no alternative certificate subject name") != NULL,
        "host name mismatch: %s", d.cause);
+}
+
+/* the proxy failed: it is named, not Entra ID */
+static void check_proxy(void)
+{
+    struct http_reply r = {0};
+    struct token_diag d = {0};
+    const char *url = "https://login.example.net/t/oauth2/v2.0/token";
+
+    r.via_proxy = 1;
+    snprintf(r.proxy, sizeof(r.proxy), "http://proxy.example.net:3128");
+    r.curl_code = CURLE_COULDNT_CONNECT;
+    snprintf(r.curl_error, sizeof(r.curl_error), "Failed to connect to proxy.example.net "
+             "port 3128: Connection refused");
+    entra_diag_transport(&d, &r, url, NULL);
+    ok(strstr(d.cause, "cannot connect to the proxy http://proxy.example.net:3128") != NULL
+       && strstr(d.cause, "login.example.net") == NULL, "proxy down: %s", d.cause);
+    ok(strstr(d.fix, "proxy = in the account") != NULL, "... fix: %s", d.fix);
+    r.proxy_from_env = 1;
+    entra_diag_transport(&d, &r, url, NULL);
+    ok(strstr(d.fix, "https_proxy") != NULL, "... from the environment: %s", d.fix);
+    r.proxy_from_env = 0;
+    r.curl_code = CURLE_OPERATION_TIMEDOUT;
+    entra_diag_transport(&d, &r, url, NULL);
+    ok(strstr(d.cause, "no answer from the proxy http://proxy.example.net:3128") != NULL,
+       "proxy silent: %s", d.cause);
+    r.proxy_reached = 1;
+    entra_diag_transport(&d, &r, url, NULL);
+    ok(strstr(d.cause, "no answer from Entra ID (login.example.net port 443) in time "
+              "through the proxy") != NULL, "proxy up, Entra silent: %s", d.cause);
+    r.curl_code = CURLE_RECV_ERROR;
+    r.proxy_status = 403;
+    entra_diag_transport(&d, &r, url, NULL);
+    ok(strstr(d.cause, "the proxy http://proxy.example.net:3128 refused to connect to "
+              "Entra ID (login.example.net port 443): HTTP 403") != NULL,
+       "proxy refuses CONNECT: %s", d.cause);
+    ok(strstr(d.fix, "allow login.example.net port 443 on the proxy") != NULL,
+       "... fix: %s", d.fix);
+    r.curl_code = CURLE_COULDNT_RESOLVE_PROXY;
+    r.proxy_status = 0;
+    r.proxy_reached = 0;
+    entra_diag_transport(&d, &r, url, NULL);
+    ok(strstr(d.cause, "cannot resolve the proxy http://proxy.example.net:3128") != NULL,
+       "proxy DNS: %s", d.cause);
+}
+
+/* the one-line cause names who failed */
+static void check_line(void)
+{
+    struct conf_account acct = {0};
+    struct token_diag d = {0};
+    char    line[600];
+
+    acct.authority = "https://login.microsoftonline.com";
+    entra_diag_error(&d, 401, "invalid_client", 7000215, "AADSTS7000215: Invalid", NULL, NULL);
+    token_diag_line(&d, &acct, line, sizeof(line));
+    ok(strcmp(line, "Entra ID (login.microsoftonline.com): the client secret is wrong "
+              "(AADSTS7000215)") == 0, "AADSTS: Entra ID and its host: %s", line);
+    acct.authority = "https://127.0.0.1:8443";
+    token_diag_line(&d, &acct, line, sizeof(line));
+    ok(strstr(line, "Entra ID (127.0.0.1:8443): ") == line, "... a port other than 443: %s", line);
+    memset(&d, 0, sizeof(d));
+    entra_diag_error(&d, 429, NULL, 0, NULL, NULL, NULL);
+    token_diag_line(&d, &acct, line, sizeof(line));
+    ok(strstr(line, "throttling") && strstr(line, "(token endpoint 127.0.0.1:8443)"),
+       "429: the cause and the endpoint: %s", line);
+    memset(&d, 0, sizeof(d));
+    entra_diag_set(&d, 1, "cannot connect to the proxy http://p:3128", "", "");
+    token_diag_line(&d, &acct, line, sizeof(line));
+    ok(strcmp(line, "cannot connect to the proxy http://p:3128") == 0,
+       "not reached: the cause alone (it names the culprit): %s", line);
 }
 
 static void check_redact(void)
@@ -188,6 +263,8 @@ int main(void)
     check_table();
     check_unknown_and_http();
     check_transport();
+    check_proxy();
+    check_line();
     check_redact();
     return done_testing();
 }
