@@ -264,5 +264,29 @@ printf 'RCPT TO:<a@b.c>\r\nDATA\r\nMAIL FROM:<bad address>\r\nFOO\r\nQUIT\r\n' |
 ok "-bs: RCPT before MAIL is 503" grep -q '^503 5.5.1 Error: need MAIL' "$OUT"
 ok "-bs: a bad sender is 501" grep -q '^501 ' "$OUT"
 ok "-bs: an unknown command is 502" grep -q '^502 ' "$OUT"
+# -bs reads bounded pieces too: 300 MB without a newline inside DATA (then
+# the end of data) and as a command line: 552 and 500, memory small.
+clear_drop
+"$PYTHON" - "$SM" -C "$CONF" -bs >"$TESTS_TMP/bsflood" 2>"$ERR" <<'PYEOF'
+import subprocess, sys
+p = subprocess.Popen(["/usr/bin/time", "-f", "rss_kb %M", "--"] + sys.argv[1:],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr)
+p.stdin.write(b"EHLO c\r\nMAIL FROM:<s@example.com>\r\nRCPT TO:<r@example.com>\r\nDATA\r\n")
+chunk = b"x" * 65536
+for flood in (b"\r\n.\r\n", b"\r\nQUIT\r\n"):
+    for _ in range(300 * 16):
+        p.stdin.write(chunk)
+    p.stdin.write(flood)
+p.stdin.close()
+sys.stdout.write(p.stdout.read().decode())
+p.wait()
+PYEOF
+rss=$(sed -n 's/^rss_kb //p' "$ERR" | tail -n 1)
+ok "-bs: 300 MB of data without a newline: 552 5.3.4" grep -q '^552 5\.3\.4' "$TESTS_TMP/bsflood"
+ok "-bs: a 300 MB command line: 500 5.5.2 line too long" grep -q '^500 5\.5\.2 .*too long' "$TESTS_TMP/bsflood"
+ok "-bs: nothing is queued" test "$(count)" = 0
+if [ -z "${EXORELAY_WRAP:-}" ]; then
+    ok "-bs: memory stayed small (max RSS ${rss:-?} KB < 32 MB)" test "${rss:-999999}" -lt 32768
+fi
 
 echo "1..$_tap_n"

@@ -9,6 +9,13 @@
  *		stops as soon as the message exceeds max bytes (max <= 0:
  *		no limit), however long its lines: returns 0, or
  *		EX_DATAERR over max, EX_IOERR on a read error.
+ *	size_t sendmail_read_piece(in, buf, size)
+ *		Up to size bytes of in, through the next LF (kept) at most:
+ *		the length, 0 at end of input. A CR ending a full piece is
+ *		left for the next one, so a CRLF is never cut in two. Every
+ *		reader of standard input takes lines this way, SM_PIECE at
+ *		a time: a line of any length (300 MB without a newline)
+ *		costs that buffer, never memory of its own size.
  *	int sendmail_complete(in, len, origin, &result)
  *		Drop a leading mbox "From " line, remove every Bcc: field,
  *		collect To/Cc/Bcc recipients when origin->extract (-t), add a
@@ -34,15 +41,9 @@
 #include "addr_list.h"
 #include "sendmail_msg.h"
 
-/* The reader takes at most this much of a line at a time: a line of any
- * length (300 MB without a newline) costs this buffer, plus the message
- * kept so far, which max bounds. */
-#define READ_PIECE  8192
 
-/* read_piece - up to size bytes, through the next LF (kept) at most;
- * the length, 0 at end of input. A CR at the end of a full piece is left
- * for the next one, so a CRLF is never cut in two. */
-static size_t read_piece(FILE *in, char *buf, size_t size)
+/* sendmail_read_piece - see the top */
+size_t sendmail_read_piece(FILE *in, char *buf, size_t size)
 {
     size_t  n = 0;
     int     c;
@@ -61,14 +62,14 @@ int sendmail_read_message(FILE *in, int ignore_dots, long long max,
                           char **buf, size_t *len, char *err, size_t errlen)
 {
     FILE   *out = open_memstream(buf, len);
-    char    piece[READ_PIECE];
+    char    piece[SM_PIECE];
     size_t  n;
     long long total = 0;
     int     rc = 0, bol = 1, open_line = 0;
 
     if (out == NULL)
         return EX_OSERR;
-    while ((n = read_piece(in, piece, sizeof(piece))) > 0) {
+    while ((n = sendmail_read_piece(in, piece, sizeof(piece))) > 0) {
         int     had_nl = piece[n - 1] == '\n';
         size_t  body = n - (size_t) had_nl;
 
