@@ -152,7 +152,8 @@ hold 3
 relay_stop
 relay_start "$CONF" || exit 1
 printf 'Subject: held2\nMessage-ID: <held-2@test>\n\nbody\n' | "$SM" -C "$CONF" e@example.com
-ok "the runner meets the 432 and defers" wait_long 20 relay_log_has "attempt=1: 0 sent, 1 deferred.*432 4.3.2"
+ok "the runner meets the 432 and defers" \
+    wait_long 20 relay_log_has "[0-9A-F]{20}: to=<e@example.com>, .*status=deferred \(432 4\.3\.2"
 ok "the message waits in the queue" test "$(spooled)" = 1
 hold 0
 ok "a session freed: the runner delivers it (within 60 s)" \

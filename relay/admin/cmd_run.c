@@ -103,7 +103,7 @@ static int daemonize(void)
         if (fd > 2)
             close(fd);
     }
-    log_open("exorelay", 0);
+    log_open("relay", 0);
     return 0;
 }
 
@@ -234,6 +234,7 @@ int cmd_run(struct config *cfg, int argc, char **argv)
     }
     if (optind < argc)
         return command_usage_error("run");
+    log_open("relay", 1);               /* stderr until detached (daemonize) */
     if (signals_init() < 0 || pipe2(stop_pipe, O_CLOEXEC) < 0) {
         fprintf(stderr, "exorelay: run: pipe: %s\n", strerror(errno));
         return EX_OSERR;

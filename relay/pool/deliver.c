@@ -305,22 +305,6 @@ static void reset_attempt(struct txn *t)
     t->rcpt_fail.code = 0;
 }
 
-/* log_delivery - one line per message, in the spirit of Postfix's */
-static void log_delivery(const struct txn *t, int rc, long long start)
-{
-    char    line[SMTP_REPLY_TEXT_MAX + 32];
-
-    stats_message(t->acct->name, &t->res->final);  /* exorelay status */
-    log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_NOTICE,
-            "deliver: from=<%s> nrcpt=%zu refused=%zu size=%lld account=%s "
-            "conn=%s%s paced=%ldms time=%ldms status=%s (%s)", t->sender, t->nrcpt,
-            t->res->nrefused, t->size, t->acct->name,
-            t->res->reused ? "reused" : "new", t->res->retried ? ",retried" : "",
-            t->res->waited_ms, (long) (mono_ms() - start),
-            rc == 0 ? "sent" : t->res->permanent ? "bounced" : "deferred",
-            smtp_reply_oneline(&t->res->final, line, sizeof(line)));
-}
-
 /* rewind_fd - back to the start of the message; 0 when it cannot */
 static int rewind_fd(const struct txn *t)
 {
@@ -334,10 +318,16 @@ static int deliver_through(struct pool *pool, struct txn *t)
     int     rc, reused;
 
     for (int n = 0;; n++) {
-        if ((up = pool_acquire(pool, &t->res->final, &reused)) == NULL)
+        long long t0 = mono_ms();
+        up = pool_acquire(pool, &t->res->final, &reused);
+        t->res->conn_ms += (long) (mono_ms() - t0);
+        if (up == NULL)
             return -1;
         t->res->reused = reused;
+        upstream_relay(up, t->res->relay, sizeof(t->res->relay));
+        t0 = mono_ms();
         rc = attempt(up, t);
+        t->res->xfer_ms += (long) (mono_ms() - t0);
         if (t->session_refused)
             pool_refused(pool, up, &t->res->final);
         else
@@ -374,7 +364,6 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
     struct txn t = {.acct = acct, .sender = sender, .rcpts = rcpts, .nrcpt = nrcpt,
                     .fd = fd, .res = result};
     struct pool *pool;
-    long long start = mono_ms();
     int     rc = -1;
 
     t.in = malloc(CHUNK);
@@ -395,7 +384,7 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
     }
     free(t.in);
     free(t.out);
-    log_delivery(&t, rc, start);
+    stats_message(acct->name, &result->final);    /* exorelay status */
     return rc;
 }
 

@@ -16,7 +16,7 @@
  *		and its reply is the client's reply (LMTP: one per accepted
  *		recipient). -1 when the client is gone (session ends).
  *	void txn_log(s, size, final)
- *		The one log line per message.
+ *		The delivery log lines of the message (support/maillog.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "proto/smtpd_data.h"
 #include "smtpd_int.h"
+#include "support/maillog.h"
 #include "support/stats.h"
 
 /* The held-back header block. */
@@ -159,36 +160,38 @@ static void answer_client(struct session *s, const struct smtp_reply *r)
     }
 }
 
-/* status_word - Postfix's words for what happened to the message */
-static const char *status_word(int code)
-{
-    return code / 100 == 2 ? "sent" : code / 100 == 4 ? "deferred" : "bounced";
-}
-
-/* txn_log - one line per message, like a Postfix delivery line */
+/* txn_log - the delivery log lines of the transaction (support/maillog.h):
+ * client=, from= and one to= per recipient upstream accepted, each with
+ * the reply its client got. Refused commands were logged as they were
+ * refused (reject lines); a transaction left without recipients adds none. */
 void txn_log(struct session *s, long long size, const struct smtp_reply *final)
 {
     const struct txn *t = &s->txn;
-    size_t accepted = 0;
-    char sw[160] = "";
-    double now = now_seconds();
+    size_t  accepted = 0;
+    char    extra[600], sw[160] = "";
+    double  now = now_seconds();
+    struct maillog_msg m = {.id = t->id, .relay = t->relay, .delay = now - t->t_begin,
+                            .pace = t->t_pace, .conn = t->t_conn,
+                            .xfer = t->t_data > 0 ? now - t->t_data : 0.0};
 
     stats_message(t->acct ? t->acct->name : NULL, final);   /* exorelay status */
     for (size_t i = 0; i < t->nrcpt; i++)
-        accepted += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
+        accepted += t->rcpts[i].code / 100 == 2;
+    if (accepted == 0)
+        return;
     if (t->first_acct && t->first_acct != t->acct)
         snprintf(sw, sizeof(sw), " (switched from %s)", t->first_acct->name);
-    log_msg(final->code / 100 == 2 ? LOG_LVL_INFO : LOG_LVL_NOTICE,
-            "%s: client=%s, from=<%s>, nrcpt=%zu/%zu, size=%lld, account=%s%s,"
-            " mailbox=%s, conn=%s, delay=%.2f, delays=%.2f/%.2f, dsn=%s,"
-            " status=%s (%d %s%s%s)",
-            t->id, s->peer, t->sender ? t->sender : "", accepted,
-            t->nrcpt + t->nlocal_refused, size,
-            t->acct ? t->acct->name : "-", sw, t->acct ? t->acct->mailbox : "-",
-            t->reused ? "reused" : "new", now - t->t_begin, t->t_wait,
-            t->t_data > 0 ? now - t->t_data : 0.0,
-            final->enhanced[0] ? final->enhanced : "-", status_word(final->code),
-            final->code, final->enhanced, final->enhanced[0] ? " " : "", final->text);
+    snprintf(extra, sizeof(extra), "client=%s, account=%s%s, mailbox=%s, conn=%s", s->peer,
+             t->acct ? t->acct->name : "-", sw, t->acct ? t->acct->mailbox : "-",
+             t->reused ? "reused" : "new");
+    maillog_client(t->id, s->peer);
+    maillog_from(t->id, t->sender, size, accepted, extra);
+    for (size_t i = 0; i < t->nrcpt; i++) {
+        const struct rcpt *rc = &t->rcpts[i];
+        const struct smtp_reply *r = s->lmtp && rc->late ? rc->late : final;
+        if (rc->code / 100 == 2)
+            maillog_rcpt(&m, rc->addr, maillog_status_of(r), r);
+    }
 }
 
 /* client_lost - EOF or timeout inside DATA: nothing was answered, so the

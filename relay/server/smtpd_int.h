@@ -79,7 +79,9 @@ struct txn {
     int     failed;             /* upstream unusable: reply fail to the rest */
     struct smtp_reply fail;
     double  t_begin;            /* MAIL received */
-    double  t_wait;             /* spent in pool_acquire (pace, pool, connect) */
+    double  t_pace;             /* spent in pool_pace (messages_per_minute) */
+    double  t_conn;             /* spent in pool_acquire (pool, connect) */
+    char    relay[320];         /* "host[IP]:port" of the upstream, for the log */
     double  t_data;             /* DATA phase began */
 };
 

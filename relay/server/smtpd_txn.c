@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "proto/smtpd_cmd.h"
 #include "smtpd_int.h"
+#include "support/maillog.h"
 
 /* now_seconds - wall clock with microseconds, for the log's delays */
 double now_seconds(void)
@@ -45,21 +46,6 @@ double now_seconds(void)
 
     gettimeofday(&tv, NULL);
     return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-}
-
-/* make_id - a short queue-like id for log lines, unique enough per day */
-static void make_id(char *buf, size_t size)
-{
-    static unsigned counter;
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    struct timeval tv;
-    unsigned n;
-
-    pthread_mutex_lock(&lock);
-    n = ++counter;
-    pthread_mutex_unlock(&lock);
-    gettimeofday(&tv, NULL);
-    snprintf(buf, size, "%05lX%05X", (unsigned long) (tv.tv_sec & 0xFFFFF), n & 0xFFFFF);
 }
 
 static char *xstrdup(const char *s)
@@ -79,7 +65,7 @@ void txn_begin(struct session *s, const char *sender, const char *params)
 
     txn_reset(s);
     t->active = 1;
-    make_id(t->id, sizeof(t->id));
+    maillog_new_id(t->id, sizeof(t->id));
     t->sender = xstrdup(sender);
     t->mail_params = xstrdup(params);
     t->t_begin = now_seconds();
@@ -178,8 +164,12 @@ static int acquire(struct session *s, const struct conf_account *acct)
         pool_pace(t->pool);             /* messages_per_minute, once */
         t->paced = 1;
     }
+    t->t_pace += now_seconds() - t0;
+    t0 = now_seconds();
     t->up = t->pool ? pool_acquire_for(t->pool, s->io.fd, &err, &t->reused) : NULL;
-    t->t_wait += now_seconds() - t0;
+    t->t_conn += now_seconds() - t0;
+    if (t->up)
+        upstream_relay(t->up, t->relay, sizeof(t->relay));
     if (t->up == NULL) {
         if (t->pool == NULL)
             smtp_reply_set(&err, 451, "4.3.0", "no connection pool for account %s",
@@ -298,8 +288,9 @@ static int apply(struct session *s, const struct group_ent *e,
 {
     if (e->kind == ENT_MAIL && r->code / 100 != 2)
         *mail_refused = *r;
-    else if (e->kind == ENT_RCPT)
-        s->txn.rcpts[e->rcpt].code = r->code;
+    else if (e->kind == ENT_RCPT && (s->txn.rcpts[e->rcpt].code = r->code) / 100 != 2)
+        maillog_reject(s->txn.id, s->peer, "RCPT", r, s->txn.sender,
+                       s->txn.rcpts[e->rcpt].addr);
     else if (e->kind == ENT_DATA)
         return r->code == 354;
     return 0;
@@ -378,8 +369,10 @@ int group_flush(struct session *s)
             end_refused(s, &r);
     }
     s->ngroup = 0;
-    if (mail_refused.code && s->txn.active)
+    if (mail_refused.code && s->txn.active) {
+        maillog_reject(s->txn.id, s->peer, "MAIL", &mail_refused, s->txn.sender, NULL);
         end_refused(s, &mail_refused);
+    }
     return go_data;
 }
 
