@@ -266,7 +266,7 @@ static void wait_refusal(struct pool *p, int why, struct smtp_reply *err)
     else
         smtp_reply_set(err, 451, "4.4.5", "exorelay: all %d upstream sessions of "
                        "account %s are busy, none free within %d s "
-                       "(pool_wait_timeout); try again later", p->max,
+                       "(pool_wait_timeout); try again later", p->nopen,
                        p->acct->name, p->cfg->pool_wait_timeout);
 }
 

@@ -164,8 +164,10 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
 /* tls_expect_name - see upstream_tls.h */
 int tls_expect_name(X509_VERIFY_PARAM *vp, const char *server)
 {
-    if (server == NULL || *server == 0)
-        return 0;               /* OpenSSL takes "" as "check no name" */
+    /* OpenSSL takes "" as "check no name", and ".example.com" as "any
+     * name under example.com": neither is a host name */
+    if (server == NULL || *server == 0 || *server == '.')
+        return 0;
     if (tls_server_is_ip(server))
         return X509_VERIFY_PARAM_set1_ip_asc(vp, server);
     X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);

@@ -18,9 +18,9 @@
  *		The name check of tls_handshake(): vp accepts only a
  *		certificate for server (an IP literal: an IP SAN of exactly
  *		that address; else a DNS name, a wildcard only as a whole
- *		left-most label). 1, or 0 for an empty name (which
- *		OpenSSL would take as "check no name") or one OpenSSL
- *		refuses.
+ *		left-most label). 1, or 0 for an empty name or one with
+ *		a leading dot (OpenSSL would take them as "check no name"
+ *		and "any name in that domain") or one OpenSSL refuses.
  *	int tls_server_is_ip(server)	an IPv4 or IPv6 literal?
  *	void tls_note_failure(&failure, store)
  *		Record the verify error of store's current certificate
