@@ -245,7 +245,8 @@ static int outcome(struct txn *t, struct upstream *up)
     if (upstream_broken(up))
         t->release = POOL_CLOSE;
     t->session_refused = smtp_reply_is_session_limit(&res->final);
-    diag_soften_quota(&res->final, t->acct);
+    if (diag_soften_quota(&res->final, t->acct))
+        res->quota = 1;                 /* the pool takes this mailbox out */
     res->permanent = res->final.code >= 500;
     return res->final.code / 100 == 2 && t->naccepted > 0 ? 0 : -1;
 }

@@ -425,26 +425,56 @@ int pool_max_seen(struct pool *p)
     return n;
 }
 
+/* pace_wait - seconds the next message waits; reserve: take its slot
+ * (lock held). GCRA: at most rate/10 (at least 1) at once, then one per
+ * interval, so any 60 s hold at most 1.1 * rate. The slot is reserved
+ * before sleeping, which keeps concurrent senders in arrival order. */
+static double pace_wait(struct pool *p, int reserve)
+{
+    int     rate = p->acct->messages_per_minute;
+    double  interval = 60.0 / rate;
+    double  tolerance = ((rate / 10 > 1 ? rate / 10 : 1) - 1) * interval;
+    double  now = mono_ms() / 1000.0, tat = p->pace_tat < now ? now : p->pace_tat;
+
+    if (reserve)
+        p->pace_tat = tat + interval;
+    return tat - tolerance - now;
+}
+
+/* pool_pace_delay - what pool_pace would wait now, in milliseconds */
+long pool_pace_delay(struct pool *p)
+{
+    double  wait = 0;
+
+    if (p->acct->messages_per_minute <= 0)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    wait = pace_wait(p, 0);
+    pthread_mutex_unlock(&p->lock);
+    return wait > 0 ? (long) (wait * 1000) : 0;
+}
+
+/* pool_has_room - a message could have a connection without waiting */
+int pool_has_room(struct pool *p)
+{
+    int     room;
+
+    pthread_mutex_lock(&p->lock);
+    room = p->nopen < p->max || first_idle(p) != NULL;
+    pthread_mutex_unlock(&p->lock);
+    return room;
+}
+
 /* pool_pace - wait for this message's slot under messages_per_minute */
 long pool_pace(struct pool *p)
 {
-    int     rate = p->acct->messages_per_minute;
-    double  interval, tolerance, now, wait;
+    double  wait;
     struct timespec ts;
 
-    if (rate <= 0)
+    if (p->acct->messages_per_minute <= 0)
         return 0;
-    /* GCRA: at most rate/10 (at least 1) at once, then one per interval,
-     * so any 60 s hold at most 1.1 * rate. The slot is reserved before
-     * sleeping, which keeps concurrent senders in arrival order. */
-    interval = 60.0 / rate;
-    tolerance = ((rate / 10 > 1 ? rate / 10 : 1) - 1) * interval;
     pthread_mutex_lock(&p->lock);
-    now = mono_ms() / 1000.0;
-    if (p->pace_tat < now)
-        p->pace_tat = now;
-    wait = p->pace_tat - tolerance - now;
-    p->pace_tat += interval;
+    wait = pace_wait(p, 1);
     pthread_mutex_unlock(&p->lock);
     if (wait <= 0)
         return 0;

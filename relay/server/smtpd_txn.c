@@ -109,6 +109,7 @@ void txn_reset(struct session *s)
     struct txn *t = &s->txn;
 
     txn_release(s, POOL_CLOSE);
+    pick_settle(&t->pick, 0, 0);        /* nothing more was sent */
     free(t->sender);
     free(t->mail_params);
     for (size_t i = 0; i < t->nrcpt; i++) {
@@ -142,6 +143,7 @@ static void txn_fail(struct session *s, const struct smtp_reply *r)
 void txn_map_reply(struct session *s, struct smtp_reply *r)
 {
     if (r->code >= 500 && strstr(r->text, "SubmissionQuotaExceeded")) {
+        s->txn.quota = 1;
         msg_warn("%s: account %s: Exchange sending quota reached, deferring: %d %s %s",
                  s->txn.id, s->txn.acct ? s->txn.acct->name : "?", r->code,
                  r->enhanced, r->text);
@@ -160,9 +162,9 @@ static int acquire(struct session *s, const struct conf_account *acct)
 
     t->acct = acct;
     t->pool = pools_get(s->srv->pools, acct);
-    if (t->pool && !t->paced) {
-        pool_pace(t->pool);             /* messages_per_minute, once */
-        t->paced = 1;
+    if (t->pool && t->paced != acct) {
+        pool_pace(t->pool);             /* messages_per_minute, once per account */
+        t->paced = acct;
     }
     t->t_pace += now_seconds() - t0;
     t0 = now_seconds();
@@ -320,6 +322,63 @@ static int answer(struct session *s, size_t i, size_t first, int *attempts,
     return 0;
 }
 
+/* group_rcpts - recipients pipelined with MAIL (at least 1: the guess) */
+static size_t group_rcpts(const struct session *s)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->ngroup; i++)
+        n += s->group[i].kind == ENT_RCPT && !s->group[i].local;
+    return n ? n : 1;
+}
+
+/* txn_pick - choose an account of r with room for nrcpt recipients and
+ * reserve them (pick.h); the old choice is released. -1: txn.failed set
+ * to the 452 that says when room comes back */
+int txn_pick(struct session *s, const struct route *r, size_t nrcpt)
+{
+    struct txn *t = &s->txn;
+    struct smtp_reply err;
+    char names[256];
+
+    pick_settle(&t->pick, 0, 0);
+    if (pool_pick(s->srv->pools, r, nrcpt, t->acct, &t->pick, &err) == 0)
+        return 0;
+    msg_warn("%s: pool %s: %d %s %s", t->id, route_text(r, names, sizeof(names)),
+             err.code, err.enhanced, err.text);
+    txn_fail(s, &err);
+    return -1;
+}
+
+/* txn_pick_guess - at MAIL, before the header names the pool: the guessed
+ * pool, else any account with room (the header decides later, and a
+ * spent guess must not refuse mail meant for another pool) */
+static int txn_pick_guess(struct session *s, const struct route *guess, size_t nrcpt)
+{
+    struct route any = { .n = 0 };
+    struct smtp_reply err;
+
+    if (pool_pick(s->srv->pools, guess, nrcpt, NULL, &s->txn.pick, &err) == 0)
+        return 0;
+    for (size_t i = 0; i < s->cfg->naccounts && any.n < ROUTE_MAX; i++)
+        any.v[any.n++] = &s->cfg->accounts[i];
+    if (pool_pick(s->srv->pools, &any, nrcpt, NULL, &s->txn.pick, &err) == 0)
+        return 0;
+    return txn_pick(s, guess, nrcpt);   /* the guess's 452 */
+}
+
+/* txn_settle - the message is decided: count what upstream accepted in
+ * the mailbox's budget; a quota refusal takes the mailbox out */
+void txn_settle(struct session *s, const struct smtp_reply *final)
+{
+    struct txn *t = &s->txn;
+    size_t accepted = 0;
+
+    for (size_t i = 0; final->code / 100 == 2 && i < t->nrcpt; i++)
+        accepted += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
+    pick_settle(&t->pick, accepted, t->quota);
+}
+
 /* end_refused - the transaction ended before the data (MAIL or DATA
  * refused): log it and hand the connection back; closed after a 432 */
 static void end_refused(struct session *s, const struct smtp_reply *r)
@@ -342,7 +401,10 @@ int group_flush(struct session *s)
 
     if (first < s->ngroup && s->txn.up == NULL && !s->txn.failed) {
         if (s->group[first].kind == ENT_MAIL) {
-            acquire(s, acct_guess(s->cfg, s->txn.sender));
+            struct route guess;
+            route_guess(s->cfg, s->txn.sender, &guess);
+            if (txn_pick_guess(s, &guess, group_rcpts(s)) == 0)
+                acquire(s, s->txn.pick.acct);
         } else {
             smtp_reply_set(&r, 451, "4.3.0", "upstream connection lost; try again");
             txn_fail(s, &r);
@@ -442,8 +504,8 @@ int txn_replay(struct session *s, const struct conf_account *acct)
     struct txn *t = &s->txn;
     struct smtp_reply r;
 
-    msg_info("%s: X-Exorelay names account %s, MAIL went to %s: switching",
-             t->id, acct->name, t->acct ? t->acct->name : "?");
+    msg_info("%s: switching from account %s to %s", t->id,
+             t->acct ? t->acct->name : "?", acct->name);
     t->first_acct = t->acct;
     txn_release(s, POOL_CLOSE);
     for (int attempt = 0; attempt < 4; attempt++) {

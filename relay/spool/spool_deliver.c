@@ -32,6 +32,7 @@
 #include "pool/deliver_log.h"
 #include "spool_bounce.h"
 #include "spool_deliver.h"
+#include "pool/pick.h"
 
 /* One attempt's verdicts. */
 struct attempt {
@@ -301,17 +302,23 @@ static void log_attempt(const struct spool_env *env, const struct attempt *at,
 static void attempt(const struct spool_ctx *ctx, const char *sub, struct spool_env *env,
                     int fd, struct spool_report *rep)
 {
-    const struct conf_account *acct = config_account_for_sender(ctx->cfg, env->sender);
+    const struct conf_account *acct = NULL;
+    struct route route;
     struct deliver_result res = {0};
     struct attempt at = {0};
     time_t now = time(NULL);
     int rc = -1;
 
+    /* the pool of the sender: every account whose senders match */
+    route.n = config_accounts_for_sender(ctx->cfg, env->sender, route.v, ROUTE_MAX);
     pending(env, &at);
-    if (at.ntodo > 0 && acct == NULL)
+    if (at.ntodo > 0 && route.n == 0)
         smtp_reply_set(&res.final, 451, "4.3.5", "no [account] in the configuration");
     else if (at.ntodo > 0)
-        rc = deliver_message(ctx->pools, acct, env->sender, at.todo, at.ntodo, fd, &res);
+        rc = deliver_routed(ctx->pools, &route, env->sender, at.todo, at.ntodo, fd,
+                            &res, &acct);
+    if (acct == NULL)
+        acct = route.n ? route.v[0] : NULL;
     if (rc < 0 && res.final.code == 0)  /* no reply at all: say so, as a 4xx */
         smtp_reply_set(&res.final, 451, "4.4.0", "upstream failed without a reply "
                        "(see the exorelay log)");

@@ -137,13 +137,15 @@ static char *comment_text(const char *s, size_t a, size_t b, int *oom)
     return raw;
 }
 
-/* drop_route - "@a,@b:user@host" (obsolete source route) becomes "user@host" */
+/* drop_route - "@a,@b:user@host" (obsolete source route) becomes "user@host";
+ * a ':' after a quote, literal or escape is not a route's end (cutting there
+ * would split that unit and leave its white space bare) */
 static void drop_route(char *addr)
 {
-    char   *colon;
+    size_t  n = strcspn(addr, ":\"[\\");
 
-    if (addr[0] == '@' && (colon = strchr(addr, ':')) != NULL)
-        memmove(addr, colon + 1, strlen(colon + 1) + 1);
+    if (addr[0] == '@' && addr[n] == ':')
+        memmove(addr, addr + n + 1, strlen(addr + n + 1) + 1);
 }
 
 /* add_mailbox - append one mailbox; takes ownership of the strings */

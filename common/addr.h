@@ -1,5 +1,8 @@
 /*
  * addr.h - read RFC 5322 address headers (From, To, Reply-To) as they come.
+ * The one address scanner of exorelay: the milter reads From: with it,
+ * exorelay-sendmail To:, Cc:, Bcc: and its recipient arguments
+ * (sendmail_addr_list); tests/fuzz/fuzz_addr.c fuzzes it.
  *
  * SYNOPSIS
  *	int addr_parse(value, &list)

@@ -7,13 +7,15 @@
  *		is one (atoms, RFC 2047 encoded words and 8-bit bytes separated
  *		by white space, or a single quoted string), otherwise put in
  *		a quoted string with '"' and '\' escaped. With may_encode,
- *		text holding non-ASCII bytes becomes RFC 2047 encoded words
- *		(UTF-8, base64, split on character boundaries) instead.
+ *		text holding non-ASCII bytes or control characters becomes
+ *		RFC 2047 encoded words (UTF-8, base64, split on character
+ *		boundaries so that no word is over 75 characters) instead.
  *		Returns a malloc()ed string, NULL when out of memory.
  *
  * Original display names are never passed through here with may_encode:
- * what a sender wrote is kept byte for byte. Only text from the config
- * (send_as) is encoded, because it has no charset label of its own.
+ * what a sender wrote is kept byte for byte. Only text without a charset
+ * label of its own is encoded: send_as from the config (exorelay-milter),
+ * -F or the GECOS name (exorelay-sendmail).
  */
 #ifndef EXORELAY_PHRASE_H
 #define EXORELAY_PHRASE_H

@@ -1,5 +1,7 @@
 /*
- * phrase.c - make a display name from free text (see phrase.h).
+ * phrase.c - make a display name from free text (see phrase.h); the one
+ * RFC 2047 encoder of exorelay (the milter's send_as, exorelay-sendmail's
+ * -F and GECOS names).
  *
  * A phrase made of atext words needs nothing: RFC 2047 encoded words are
  * atext too when they are valid in a phrase (RFC 2047 section 5 limits
@@ -62,11 +64,12 @@ static int is_one_quoted_string(const char *t)
     return t[i] == '"' && t[i + 1] == 0;
 }
 
-/* has_8bit - any byte outside ASCII */
-static int has_8bit(const char *t)
+/* needs_encoding - any byte outside printable ASCII: 8-bit text, and
+ * controls (a CR or LF must never reach a header as such) */
+static int needs_encoding(const char *t)
 {
     for (; *t; t++)
-        if ((unsigned char) *t >= 0x80)
+        if ((unsigned char) *t >= 0x7f || ((unsigned char) *t < 0x20 && *t != '\t'))
             return 1;
     return 0;
 }
@@ -161,7 +164,7 @@ char *phrase_make(const char *text, int may_encode)
         len--;
     if ((t = strndup(text, len)) == NULL)
         return NULL;
-    if (may_encode && has_8bit(t)) {
+    if (may_encode && needs_encoding(t)) {
         plain = is_one_quoted_string(t) ? unquote(t) : strdup(t);
         out = plain ? encode_words(plain) : NULL;
         free(plain);
