@@ -54,6 +54,7 @@ static const struct conf_key upstream_keys[] = {
     KEY("pool_idle", duration, "60", pool_idle, .min = 0, .max = 3600),
     KEY("ca_file", cert_file, NONE, ca_file),
     KEY("helo_name", domain, NONE, helo_name),
+    KEY("graph_url", https_url, "https://graph.microsoft.com", graph_url, .flags = CONF_REQUIRED),
 };
 
 static const struct conf_key milter_keys[] = {
@@ -94,6 +95,9 @@ static const struct conf_key account_keys[] = {
     KEY("proxy", proxy_url, NONE, proxy),
     KEY("max_connections", int, "3", max_connections, .min = 1, .max = 20),
     KEY("messages_per_minute", int, "0", messages_per_minute, .min = 0, .max = 100000),
+    KEY("transport", transport, "smtp", transport),
+    KEY("graph_scope", string, "https://graph.microsoft.com/.default", graph_scope,
+        .flags = CONF_REQUIRED),
     KEY("daily_recipients", int, "10000", daily_recipients, .min = 0, .max = 10000000),
 };
 

@@ -85,6 +85,9 @@ struct cidr {
 
 enum jwt_alg { JWT_PS256 = 0, JWT_RS256 };
 
+/* How an account reaches Exchange Online (transport = smtp | graph | auto). */
+enum transport { TRANSPORT_SMTP = 0, TRANSPORT_GRAPH, TRANSPORT_AUTO };
+
 struct conf_account {
     char   *name;
     int     line;               /* where its section starts */
@@ -102,6 +105,8 @@ struct conf_account {
     char   *proxy;              /* HTTP(S) proxy for the token endpoint; NULL = env */
     int     max_connections;    /* default 3 (Exchange's limit) */
     int     messages_per_minute;/* 0 = off (default) */
+    enum transport transport;   /* default smtp; auto: graph after 535 5.7.139 */
+    char   *graph_scope;        /* default https://graph.microsoft.com/.default */
     int     daily_recipients;   /* rolling 24 h budget of the mailbox; 10000, 0 = off */
 };
 
@@ -153,6 +158,7 @@ struct config {
     int     pool_idle;          /* default 60 s: idle pooled connection closed */
     char   *ca_file;            /* NULL = system store */
     char   *helo_name;          /* NULL = host name */
+    char   *graph_url;          /* default https://graph.microsoft.com */
 
     /* [account NAME] (the first is the default) */
     struct conf_account *accounts; size_t naccounts;

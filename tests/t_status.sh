@@ -178,11 +178,11 @@ tap_ok $? "a token request of the bad account fails (exit 77)"
 
 status
 has "^account cert " && has "^  credential  certificate expires in 19 days \([0-9-]+\)$" &&
-    has "^  token error the client secret is wrong \(AADSTS7000215\)$" &&
+    has "^  token error Entra ID \(127\.0\.0\.1:[0-9]+\): the client secret is wrong \(AADSTS7000215\)$" &&
     has "^              fix: put the secret's Value"
-tap_ok $? "status after a reload: the certificate's days from its notAfter, the bad account's token error and fix"
+tap_ok $? "status after a reload: the certificate's days from its notAfter, the bad account's token error (naming Entra ID) and fix"
 status --check
-[ $RC = 2 ] && has "^EXORELAY CRITICAL - cert: certificate expires in 19 days \([0-9-]+\); bad: token request fails: the client secret is wrong \(AADSTS7000215\) \|" &&
+[ $RC = 2 ] && has "^EXORELAY CRITICAL - cert: certificate expires in 19 days \([0-9-]+\); bad: token request fails: Entra ID \(127\.0\.0\.1:[0-9]+\): the client secret is wrong \(AADSTS7000215\) \|" &&
     has "'cert_credential_days'=19;30;7"
 tap_ok $? "status --check: CRITICAL for the failing credential, WARNING text for the certificate (exit $RC)"
 sed -i '/^\[account bad\]/,$d' "$C"

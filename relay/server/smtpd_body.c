@@ -18,6 +18,8 @@
  *		nothing can reach a mailbox; else the final dot goes upstream
  *		and its reply is the client's reply (LMTP: one per accepted
  *		recipient). -1 when the client is gone (session ends).
+ *		A transaction of an account on Microsoft Graph is held
+ *		whole (smtpd_hold.c) and submitted at CRLF.CRLF.
  *	void txn_log(s, size, final)
  *		The delivery log lines of the message (support/maillog.h).
  */
@@ -45,7 +47,13 @@ static void up_write(struct session *s, const char *buf, size_t len)
 {
     struct smtp_reply r;
 
-    if (s->txn.failed || s->txn.up == NULL || len == 0)
+    if (s->txn.failed || len == 0)
+        return;
+    if (s->txn.held) {
+        hold_write(s, buf, len);        /* Microsoft Graph: kept for the end */
+        return;
+    }
+    if (s->txn.up == NULL)
         return;
     if (upstream_write(s->txn.up, buf, len) < 0) {
         smtp_reply_set(&r, 451, "4.4.2", "upstream connection lost while sending"
@@ -150,6 +158,10 @@ static int submit_held(struct session *s, const struct hdr *h, struct smtp_reply
 
     if (h != NULL)
         up_write(s, h->buf, h->len);
+    if (!s->txn.failed && s->txn.held) {
+        hold_submit(s, r);              /* through Microsoft Graph */
+        return 0;
+    }
     if (s->txn.failed || s->txn.up == NULL) {
         *r = s->txn.fail;
         return -1;
