@@ -122,7 +122,7 @@ static json_t *budget_json(const struct config *cfg, const struct conf_account *
         budget_get(b, acct->daily_recipients, now, &v);
     else if (budget_load_view(cfg->state_dir, acct->mailbox, acct->daily_recipients,
                               now, &v) < 0)
-        memset(&v, 0, sizeof(v));
+        v.left = acct->daily_recipients;    /* no state file: nothing used yet */
     json_object_set_new(o, "recipients_24h", json_integer(v.used));
     json_object_set_new(o, "in_flight", json_integer(v.reserved));
     if (acct->daily_recipients > 0)
