@@ -194,7 +194,7 @@ tap_ok $? "status --check: WARNING, exit 1, for a certificate past 30 days left 
 relay_stop
 [ $? = 0 ] && [ ! -e "$TESTS_TMP/state/control.sock" ]
 tap_ok $? "the relay exits 0 on SIGTERM and removes its control socket"
-grep -q '^STOPPING=1' "$TESTS_TMP/notify.log"
+wait_for grep -q '^STOPPING=1' "$TESTS_TMP/notify.log"
 tap_ok $? "the relay tells systemd STOPPING=1 on SIGTERM"
 status
 [ $RC = 0 ] && has "^exorelay is not running \(.*control\.sock: No such file or directory\); what is on disk:$" &&
