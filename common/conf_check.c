@@ -63,7 +63,8 @@ static void check_required(const struct conf_inst *in, struct conf_diag *d)
     }
 }
 
-/* check_class - something to match, and an account that exists */
+/* check_class - something to match, accounts that exist; a pool shares
+ * one send_as identity (each mailbox holds SendAs on it) */
 static void check_class(struct config *cfg, struct conf_class *c,
                         const struct conf_inst *in, struct conf_diag *d)
 {
@@ -73,18 +74,25 @@ static void check_class(struct config *cfg, struct conf_class *c,
     if (!given(in, "match_from") && !given(in, "match_subject") && !given(in, "match_header"))
         conf_err(d, in->line, "[class %s] matches nothing: give match_from, "
                  "match_subject or match_header", c->name);
-    if (c->account == NULL) {
-        if (!line && cfg->naccounts)
-            c->account = conf_xstrdup(cfg->accounts[0].name);
-        return;
+    if (c->accounts.n == 0 && cfg->naccounts)
+        strlist_add(&c->accounts, cfg->accounts[0].name);
+    if (c->accounts.n > 1 && (c->send_as == NULL || *c->send_as == 0))
+        conf_err(d, line, "[class %s]: an account pool (%zu accounts) needs send_as, "
+                 "the address every mailbox of the pool holds SendAs on", c->name,
+                 c->accounts.n);
+    if (c->accounts.n > 0 && c->account == NULL)
+        c->account = conf_xstrdup(c->accounts.v[0]);
+    for (size_t k = 0; k < c->accounts.n; k++) {
+        const char *name = c->accounts.v[k];
+
+        if (config_account(cfg, name) != NULL)
+            continue;
+        conf_suggest_init(&s, name);
+        for (size_t i = 0; i < cfg->naccounts; i++)
+            conf_suggest_try(&s, cfg->accounts[i].name);
+        conf_err(d, line, "account: there is no [account %s]%s%s%s", name,
+                 s.best ? "; did you mean '" : "", s.best ? s.best : "", s.best ? "'?" : "");
     }
-    if (config_account(cfg, c->account) != NULL)
-        return;
-    conf_suggest_init(&s, c->account);
-    for (size_t i = 0; i < cfg->naccounts; i++)
-        conf_suggest_try(&s, cfg->accounts[i].name);
-    conf_err(d, line, "account: there is no [account %s]%s%s%s", c->account,
-             s.best ? "; did you mean '" : "", s.best ? s.best : "", s.best ? "'?" : "");
 }
 
 /* check_relay - [relay] relations and derived defaults */

@@ -89,6 +89,7 @@ extern const struct conf_type
     conf_t_glob_list,           /* (struct strlist) address globs */
     conf_t_mailbox_list,        /* (struct strlist) */
     conf_t_domain_list,         /* (struct strlist) */
+    conf_t_name_list,           /* (struct strlist) section names */
     conf_t_int_list,            /* (int *, size_t) */
     conf_t_regex,               /* (char *, regex_t) */
     conf_t_header_regex;        /* (struct strlist, regex_t *) "Name: ERE" */

@@ -92,6 +92,7 @@ static const struct conf_key account_keys[] = {
     KEY("proxy", proxy_url, NONE, proxy),
     KEY("max_connections", int, "3", max_connections, .min = 1, .max = 20),
     KEY("messages_per_minute", int, "0", messages_per_minute, .min = 0, .max = 100000),
+    KEY("daily_recipients", int, "10000", daily_recipients, .min = 0, .max = 10000000),
 };
 
 #undef KEY_OBJ
@@ -103,7 +104,7 @@ static const struct conf_key class_keys[] = {
     KEY("match_header", header_regex, NONE, match_header, .off2 = OFF(header_re),
         .flags = CONF_REPEAT),
     KEY("send_as", send_as, NONE, send_as),
-    KEY("account", name, NONE, account),
+    KEY("account", name_list, NONE, accounts),
 };
 
 /* Section objects: the singletons share struct config. */

@@ -407,6 +407,7 @@ const struct conf_type conf_t_int_list = {"numbers", parse_ints, free_vector, NU
 const struct conf_type conf_t_glob_list = {"address patterns", parse_texts, free_texts, cv_glob};
 const struct conf_type conf_t_mailbox_list = {"addresses", parse_texts, free_texts, cv_mailbox};
 const struct conf_type conf_t_domain_list = {"domains", parse_texts, free_texts, cv_domain_pattern};
+const struct conf_type conf_t_name_list = {"names", parse_texts, free_texts, cv_name};
 
 /* Regular expressions: the source text and its compiled form. */
 

@@ -300,8 +300,10 @@ void    config_free(struct config *cfg)
     }
     for (size_t i = 0; i < cfg->naccounts; i++)
         free(cfg->accounts[i].name);
-    for (size_t i = 0; i < cfg->nclasses; i++)
+    for (size_t i = 0; i < cfg->nclasses; i++) {
         free(cfg->classes[i].name);
+        free(cfg->classes[i].account);
+    }
     free(cfg->accounts);
     free(cfg->classes);
     free(cfg->path);
@@ -328,6 +330,24 @@ const struct conf_account *config_account_for_sender(const struct config *cfg,
             if (fnmatch(cfg->accounts[i].senders.v[j], sender, FNM_CASEFOLD) == 0)
                 return &cfg->accounts[i];
     return config_account(cfg, NULL);
+}
+
+/* config_accounts_for_sender - every account whose senders match, else
+ * the default: the pool a sender's mail is spread over */
+size_t config_accounts_for_sender(const struct config *cfg, const char *sender,
+                                  const struct conf_account **out, size_t max)
+{
+    size_t  n = 0;
+
+    for (size_t i = 0; sender && *sender && i < cfg->naccounts && n < max; i++)
+        for (size_t j = 0; j < cfg->accounts[i].senders.n; j++)
+            if (fnmatch(cfg->accounts[i].senders.v[j], sender, FNM_CASEFOLD) == 0) {
+                out[n++] = &cfg->accounts[i];
+                break;
+            }
+    if (n == 0 && max > 0 && (out[0] = config_account(cfg, NULL)) != NULL)
+        n = 1;
+    return n;
 }
 
 /* config_class - a class by name, or NULL */

@@ -15,6 +15,10 @@
  *		account by name; NULL name means the default (first) account
  *	const struct conf_account *config_account_for_sender(cfg, sender)
  *		first account whose senders globs match, else the default
+ *	size_t config_accounts_for_sender(cfg, sender, out, max)
+ *		the pool for an envelope sender: every account whose senders
+ *		globs match (config order, at most max), else the default
+ *		account alone; returns how many were put in out
  *	const struct conf_class *config_class(cfg, name)
  *	const char *config_path_default(void)
  *		$EXORELAY_CONF, else /etc/exorelay/exorelay.conf
@@ -93,6 +97,7 @@ struct conf_account {
     char   *proxy;              /* HTTP(S) proxy for the token endpoint; NULL = env */
     int     max_connections;    /* default 3 (Exchange's limit) */
     int     messages_per_minute;/* 0 = off (default) */
+    int     daily_recipients;   /* rolling 24 h budget of the mailbox; 10000, 0 = off */
 };
 
 struct conf_class {
@@ -104,7 +109,9 @@ struct conf_class {
     struct strlist match_header;/* "Header-Name: ERE" entries, optional */
     regex_t *header_re;         /* compiled, one per match_header entry */
     char   *send_as;            /* "Display <addr>" or "addr" */
-    char   *account;            /* account name; default = default account */
+    char   *account;            /* account name; default = default account;
+                                 * with a pool: the first of accounts */
+    struct strlist accounts;    /* "account = a, b, c": the pool (>= 1 names) */
 };
 
 struct config {
@@ -168,6 +175,8 @@ void config_free(struct config *cfg);
 const struct conf_account *config_account(const struct config *cfg, const char *name);
 const struct conf_account *config_account_for_sender(const struct config *cfg,
                                                      const char *sender);
+size_t config_accounts_for_sender(const struct config *cfg, const char *sender,
+                                  const struct conf_account **out, size_t max);
 const struct conf_class *config_class(const struct config *cfg, const char *name);
 const char *config_path_default(void);
 void config_skip_file_checks(int skip);

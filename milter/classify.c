@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
+#include "common/addr.h"
 #include "classify.h"
 
 /* glob_match - addr matches one of the globs, case-insensitively */

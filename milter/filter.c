@@ -23,7 +23,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "addr.h"
+#include "common/addr.h"
 #include "apply.h"
 #include "classify.h"
 #include "filter.h"
@@ -231,11 +231,24 @@ static const struct conf_class *find_class(const struct config *cfg, const struc
     return cl;
 }
 
+/* pool_names - "a,b,c": the class's accounts for the tag's account= (the
+ * relay picks one per message; the sender stays the shared send_as) */
+static const char *pool_names(const struct conf_class *cl, char *buf, size_t size)
+{
+    size_t  n = 0;
+
+    buf[0] = 0;
+    for (size_t i = 0; i < cl->accounts.n && n < size; i++)
+        n += (size_t) snprintf(buf + n, size - n, "%s%s", i ? "," : "", cl->accounts.v[i]);
+    return buf;
+}
+
 /* tag_and_rewrite - the changes of a classified message; SMFIS_* */
 static sfsistat tag_and_rewrite(SMFICTX *ctx, const struct config *cfg,
                                 const struct msg *m, const struct conf_class *cl)
 {
     const struct conf_account *acct = config_account(cfg, cl->account);
+    char    names[512];
     struct rewrite_out plan;
     struct rewrite_in in = {
         .from = m->from, .nfrom = m->nfrom,
@@ -244,7 +257,8 @@ static sfsistat tag_and_rewrite(SMFICTX *ctx, const struct config *cfg,
         .send_as = cl->send_as,
         .mailbox = acct ? acct->mailbox : NULL,
         .class_name = cl->name,
-        .account = acct ? acct->name : "",
+        .account = acct == NULL ? "" : cl->accounts.n > 1
+                   ? pool_names(cl, names, sizeof(names)) : acct->name,
     };
 
     if (acct == NULL || rewrite_plan(&in, &plan) < 0) {

@@ -4,11 +4,15 @@
  *
  * SYNOPSIS
  *	exorelay-milter [-c FILE] [-f]
+ *	exorelay-milter [-c FILE] -n
  *	exorelay-milter --version | --help
  *
  * Loads the config (-c, else $EXORELAY_CONF, else the default path),
  * opens [milter] socket, drops root to [relay] user, and serves until
  * SIGTERM. SIGHUP reloads the config without dropping a connection.
+ * -n only checks the config, as OpenDKIM's -n: silent and 0 when it is
+ * fine, else "FILE:LINE: message" lines on stderr and 78 (the unit runs it
+ * as ExecStartPre, so a broken config never stops a running milter).
  * Exit codes: <sysexits.h> (64 usage, 78 config, 69/71 socket, 67 user).
  *
  * Signals: libmilter's own signal thread stops the milter on SIGHUP, which
@@ -52,9 +56,11 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: " PROGNAME " [-c FILE] [-f]\n"
+            "       " PROGNAME " [-c FILE] -n\n"
             "       " PROGNAME " --version | --help\n"
             "  -c, --config FILE  config file (default: $EXORELAY_CONF, else %s)\n"
             "  -f, --foreground   stay in the foreground and log to stderr\n"
+            "  -n, --check        check the config and exit: 0 ok, 78 with FILE:LINE\n"
             "Listens on [milter] socket for Postfix (smtpd_milters, non_smtpd_milters)\n"
             "or Sendmail (INPUT_MAIL_FILTER). SIGHUP reloads the config, SIGTERM stops.\n"
             "See exorelay-milter(8) and exorelay.conf(5).\n",
@@ -213,6 +219,27 @@ static int open_socket(const struct config *cfg)
     return EX_OK;
 }
 
+/* check_only - -n: nothing and 0 when the config is fine; else its
+ * problems as FILE:LINE lines on stderr (config_load's, the same as
+ * "exorelay check" prints) and EX_CONFIG */
+static int check_only(const char *path)
+{
+    int     nerrors = 0;
+    struct config *cfg = config_load(path, stderr, &nerrors);
+
+    if (cfg != NULL && (cfg->milter_socket == NULL || *cfg->milter_socket == 0)) {
+        fprintf(stderr, "%s:0: [milter] socket is not set\n", path);
+        nerrors++;
+    }
+    if (cfg != NULL && nerrors == 0) {
+        config_free(cfg);
+        return EX_OK;
+    }
+    config_free(cfg);
+    fprintf(stderr, PROGNAME ": %s: %d error%s\n", path, nerrors, nerrors == 1 ? "" : "s");
+    return EX_CONFIG;
+}
+
 /* start - load the config and open the socket; EX_OK or the exit code */
 static int start(const char *path)
 {
@@ -232,21 +259,25 @@ int main(int argc, char **argv)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"foreground", no_argument, NULL, 'f'},
+        {"check", no_argument, NULL, 'n'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static char abs_path[PATH_MAX];
     const char *path = NULL;
-    int     foreground = 0, opt, r;
+    int     foreground = 0, check = 0, opt, r;
 
-    while ((opt = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:fhn", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             path = optarg;
             break;
         case 'f':
             foreground = 1;
+            break;
+        case 'n':
+            check = 1;
             break;
         case 'V':
             printf(PROGNAME " %s\n", EXORELAY_VERSION);
@@ -265,9 +296,11 @@ int main(int argc, char **argv)
     }
     if (path == NULL)
         path = config_path_default();
+    if (check)
+        return check_only(path);
     if (realpath(path, abs_path) != NULL)  /* daemon() leaves the directory */
         path = abs_path;
-    log_open(PROGNAME, 1);
+    log_open("milter", 1);
     if ((r = start(path)) != EX_OK)
         return r;
     if (!foreground) {
@@ -275,7 +308,7 @@ int main(int argc, char **argv)
             msg_error("cannot become a daemon: %m");
             return EX_OSERR;
         }
-        log_open(PROGNAME, 0);
+        log_open("milter", 0);
     }
     r = serve(path);
     if (socket_spec && msock_unix_path(socket_spec))

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
+#include "common/addr.h"
 #include "msg.h"
 
 #define TAG_PREFIX      "X-Exorelay"

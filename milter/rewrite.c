@@ -17,8 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
-#include "phrase.h"
+#include "common/addr.h"
+#include "common/phrase.h"
 #include "rewrite.h"
 
 /* xasprintf - asprintf() that returns the string, NULL when out of memory */

@@ -45,6 +45,11 @@ match_header = X-Portal-Event: ^sponsor-
 send_as = Sponsoring Gäste-WLAN <portal@contoso.example>
 account = portal
 
+[class bulk]
+match_header = X-Bulk: ^yes
+send_as = bulk@contoso.example
+account = main, portal
+
 [class default]
 match_from = *
 send_as = Notifications <no-reply@contoso.example>'

@@ -74,6 +74,29 @@ ok "From: added with -F's name and the sender" \
 ok "Date: added" has_msg '^Date: [A-Z][a-z][a-z], [0-9]'
 ok "Message-ID: added" has_msg '^Message-ID: <[0-9]*\.[0-9A-F]*@'
 ok "Received: trace with the uid" has_msg "^Received: by .* (exorelay-sendmail, from userid $(id -u))"
+# A long non-ASCII -F: RFC 2047 words of at most 75 characters each, that
+# decode (Python's email.header) back to exactly the name given.
+clear_drop
+NAME="Système de supervision du réseau — alarmes critiques"
+printf 'Subject: alarm\n\nbody\n' | sm -F "$NAME" a@example.com
+msg_of | sed -n 's/^From: //p' >"$TESTS_TMP/from.value"
+"$PYTHON" - "$TESTS_TMP/from.value" "$NAME" <<'PY'
+import re, sys
+from email.header import decode_header, make_header
+value = open(sys.argv[1], encoding="ascii").read().strip()
+name, addr = value.rsplit(" <", 1)
+words = name.split(" ")
+assert all(re.fullmatch(r"=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=", w) for w in words), words
+assert max(len(w) for w in words) <= 75, [len(w) for w in words]
+assert len(words) > 1, words
+decoded = str(make_header(decode_header(name)))
+assert decoded == sys.argv[2], decoded
+assert addr == "no-reply@contoso.onmicrosoft.com>", addr
+PY
+tap_ok $? "-F with a long non-ASCII name: encoded words of <= 75 characters that decode to the name ($(cat "$TESTS_TMP/from.value" | head -c 200))"
+printf 'Subject: x\n\nbody\n' | sm -F "$(printf 'Evil\nBcc: victim@example.org')" a@example.com
+! msg_of | grep -q '^Bcc:' && has_msg '^From: =?UTF-8?B?'
+tap_ok $? "-F with a line break: encoded, never a header line of its own"
 clear_drop
 printf 'From: Me <me@x.org>\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <k@x.org>\n\nb\n' |
     sm a@example.com
@@ -234,7 +257,17 @@ ok "-bs: header completed" has_msg '^Message-ID:'
 ok "-bs ends with 221" sh -c "tail -n1 '$OUT' | grep -q '^221 '"
 printf 'RCPT TO:<a@b.c>\r\nDATA\r\nMAIL FROM:<bad address>\r\nFOO\r\nQUIT\r\n' | sm -bs
 ok "-bs: RCPT before MAIL is 503" grep -q '^503 5.5.1 Error: need MAIL' "$OUT"
-ok "-bs: a bad sender is 501" grep -q '^501 ' "$OUT"
+ok "-bs: a bad sender is refused as the relay does (553 5.1.7)" grep -q '^553 5.1.7 ' "$OUT"
 ok "-bs: an unknown command is 502" grep -q '^502 ' "$OUT"
+# the relay's command parser: unknown or misplaced parameters are refused
+printf 'EHLO c\r\nMAIL FROM:<s@example.com> BOGUS=1\r\nRCPT TO:<r@example.com>\r\nMAIL FROM:<s@example.com> NOTIFY=NEVER\r\nMAIL FROM:<s@example.com> SIZE=12x\r\nMAIL FROM:<s@example.com>\r\nRCPT TO:<r@example.com> RET=FULL\r\nQUIT\r\n' | sm -bs
+ok "-bs: MAIL FROM with an unknown parameter is 555 5.5.4, as the relay answers" \
+    grep -q '^555 5.5.4 Unsupported parameter BOGUS=1' "$OUT"
+ok "-bs: ... and starts no transaction (RCPT is 503)" grep -q '^503 5.5.1 Error: need MAIL' "$OUT"
+ok "-bs: a RCPT parameter on MAIL is 555" grep -q '^555 5.5.4 Unsupported parameter NOTIFY=NEVER' "$OUT"
+ok "-bs: a bad SIZE is 501 5.5.4" grep -q '^501 5.5.4 Bad SIZE parameter' "$OUT"
+ok "-bs: a MAIL parameter on RCPT is 555" grep -q '^555 5.5.4 Unsupported parameter RET=FULL' "$OUT"
+{ printf 'NOOP %s\r\n' "$(head -c 3000 /dev/zero | tr '\0' x)"; printf 'QUIT\r\n'; } | sm -bs
+ok "-bs: a command line over the relay's limit is 500 5.5.2" grep -q '^500 5.5.2 Line too long' "$OUT"
 
 echo "1..$_tap_n"

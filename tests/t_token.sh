@@ -292,6 +292,18 @@ expect "proxy silent: the proxy is the culprit" \
     75 "no answer from the proxy http://127.0.0.1:$(cat "$TESTS_TMP/blackhole.port") in time; Entra ID was not reached" \
     "check that the proxy runs"
 kill $bh 2>/dev/null
+# a proxy that runs but refuses to tunnel to the token endpoint
+"$PYTHON" "$TOP/tests/lib/refusing_proxy.py" >"$TESTS_TMP/proxy403.port" &
+p403=$!
+cleanup_add "kill $p403 2>/dev/null"
+wait_for test -s "$TESTS_TMP/proxy403.port"
+PORT403=$(cat "$TESTS_TMP/proxy403.port")
+AUTH_PORT=$(echo "$STANDIN_AUTHORITY" | sed 's/.*://')
+expect "proxy refuses CONNECT: the proxy named, with its answer" \
+    "$(variant e19 -e "s|^authority = \(.*\)|authority = \1\nproxy = http://127.0.0.1:$PORT403|")" \
+    75 "the proxy http://127.0.0.1:$PORT403 refused to connect to Entra ID (127.0.0.1 port $AUTH_PORT): HTTP 403" \
+    "allow 127.0.0.1 port $AUTH_PORT on the proxy"
+kill $p403 2>/dev/null
 # (the stand-in's handler sleeps on after the client left; it chose its
 # fate when the request came, so faults set meanwhile are not its)
 # Had it waited for the answer (10 s), it would have got a token (exit 0).

@@ -16,6 +16,7 @@
 
 #include "alarm_mail.h"
 #include "common/log.h"
+#include "pool/deliver_log.h"
 
 /* renew_howto - what to do, for this kind of credential */
 static void renew_howto(FILE *fp, const struct config *cfg,
@@ -113,6 +114,7 @@ static int send_from(const struct config *cfg, struct pools *pools,
 {
     struct deliver_result res;
     int     fd = message_fd(cfg, from, acct, ce, days), rc;
+    char    id[16], extra[256];
 
     if (fd < 0) {
         snprintf(err, errlen, "cannot compose the message: %m");
@@ -120,6 +122,11 @@ static int send_from(const struct config *cfg, struct pools *pools,
     }
     rc = deliver_message(pools, from, from->mailbox, cfg->alarm_notify.v,
                          cfg->alarm_notify.n, fd, &res);
+    maillog_new_id(id, sizeof(id));
+    snprintf(extra, sizeof(extra), "account=%s, alarm=credential expiry of %s",
+             from->name, acct->name);
+    deliver_log(id, from->mailbox, cfg->alarm_notify.v, cfg->alarm_notify.n,
+                lseek(fd, 0, SEEK_END), time(NULL), &res, extra);
     if (rc < 0)
         smtp_reply_oneline(&res.final, err, errlen);
     deliver_result_free(&res);

@@ -4,7 +4,8 @@
  *
  *	list		every queued message: ID, size, age, attempts, sender,
  *			last error, recipients left; then the failed/ folder
- *	flush		deliver everything now, ignoring retry times
+ *	flush [-v]	deliver everything now, ignoring retry times; silent
+ *			unless something fails (-v: a line per message)
  *	delete ID	remove a message (queued, waiting in maildrop, or in
  *			failed/) and its state
  *	deliver ID	one delivery attempt at one message now (what
@@ -89,8 +90,8 @@ int cmd_queue(struct config *cfg, int argc, char **argv)
         }
         return EX_OK;
     }
-    if (strcmp(what, "flush") == 0 && nargs == 1)
-        return queue_flush(cfg, stdout);
+    if (strcmp(what, "flush") == 0 && (nargs == 1 || (id && strcmp(id, "-v") == 0)))
+        return queue_flush(cfg, stdout, nargs == 2);    /* -v: say it all */
     if (strcmp(what, "delete") == 0 && id != NULL)
         return queue_delete(cfg, id);
     if (strcmp(what, "deliver") == 0 && id != NULL) {

@@ -45,6 +45,8 @@
 #include "server/listener.h"
 #include "common/log.h"
 #include "ops.h"
+#include "pool/budget.h"
+#include "support/mem_trim.h"
 #include "common/privs.h"
 #include "spool/queue_runner.h"
 #include "server/smtpd.h"
@@ -103,7 +105,7 @@ static int daemonize(void)
         if (fd > 2)
             close(fd);
     }
-    log_open("exorelay", 0);
+    log_open("relay", 0);
     return 0;
 }
 
@@ -193,6 +195,7 @@ static struct smtpd_server *serve(struct listener *l, struct smtpd_server *srv,
             break;
         if (rc <= 0) {
             smtpd_server_reap(srv);
+            mem_trim();                 /* idle: give back what start-up touched */
             continue;
         }
         if (pfd[n].revents & POLLIN) {
@@ -234,6 +237,8 @@ int cmd_run(struct config *cfg, int argc, char **argv)
     }
     if (optind < argc)
         return command_usage_error("run");
+    log_open("relay", 1);               /* stderr until detached (daemonize) */
+    mem_lean_start();                   /* before any thread */
     if (signals_init() < 0 || pipe2(stop_pipe, O_CLOEXEC) < 0) {
         fprintf(stderr, "exorelay: run: pipe: %s\n", strerror(errno));
         return EX_OSERR;
@@ -251,6 +256,7 @@ int cmd_run(struct config *cfg, int argc, char **argv)
         listener_close(l);
         return EX_NOUSER;
     }
+    budget_persist(cfg->state_dir);     /* recipient budgets survive a restart */
     if ((te = token_engine_new(cfg)) == NULL
         || (srv = smtpd_server_new(cfg, te, stop_pipe[0], 0)) == NULL) {
         msg_error("run: cannot start (out of memory?)");
@@ -277,6 +283,7 @@ int cmd_run(struct config *cfg, int argc, char **argv)
     listener_close(l);
     token_engine_free(te);
     smtpd_server_drop(srv);
+    budget_flush(1);
     msg_notice("stopped");
     return EX_OK;
 }

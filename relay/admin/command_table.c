@@ -24,10 +24,11 @@ static const struct command commands[] = {
     {"status", cmd_status, "[--check | --json]", "accounts, tokens, expiry, counters",
      "  --check             one line for Nagios/Icinga; exit 0 OK, 1 WARNING, 2 CRITICAL\n"
      "  --json              the whole report as JSON (the daemon's, else from disk)\n"},
-    {"queue", cmd_queue, "[list | flush | delete ID | deliver ID]",
+    {"queue", cmd_queue, "[list | flush [-v] | delete ID | deliver ID]",
      "the exorelay-sendmail spool",
      "  list                the queued messages (default)\n"
-     "  flush               deliver every queued message now\n"
+     "  flush [-v]          deliver every queued message now; silent unless\n"
+     "                      something fails (-v: a line per message)\n"
      "  delete ID           remove one message\n"
      "  deliver ID          deliver one message now\n"},
     {"credential", cmd_credential,

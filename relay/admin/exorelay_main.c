@@ -8,7 +8,8 @@
  * The config path is -c FILE (--config FILE), else $EXORELAY_CONF, else
  * /etc/exorelay/exorelay.conf. "check" prints every problem as
  * FILE:LINE: message and exits 78 (EX_CONFIG) if there is any; every other
- * command refuses to start on an invalid config the same way.
+ * command refuses to start on an invalid config the same way. "token" and
+ * "queue" are quiet on success (see quiet_command).
  *
  * Options are parsed with getopt_long: the global ones up to the command
  * name, then each command's own (commands.h). "COMMAND --help"
@@ -26,6 +27,19 @@
 #include "common/log.h"
 
 struct global_opts global_opts;
+
+/* quiet_command - where a command logs: "token" (a password helper: msmtp's
+ * passwordeval) and "queue" (cron's "sendmail -q") log to syslog, with
+ * only warnings and errors also on stderr, so that success prints nothing;
+ * the others log to stderr (run switches to its own destination) */
+static void quiet_command(const char *name)
+{
+    int     quiet = strcmp(name, "token") == 0 || strcmp(name, "queue") == 0;
+
+    log_open(name, !quiet);
+    if (quiet)
+        log_copy_to_stderr(LOG_LVL_WARNING);
+}
 
 /* usage - the whole program's usage */
 static void usage(FILE *fp)
@@ -102,7 +116,7 @@ int main(int argc, char **argv)
         command_usage(stdout, cmd, 1);
         return EX_OK;
     }
-    log_open("exorelay", 1);
+    quiet_command(cmd->name);     /* tag exorelay/check, exorelay/token, ... */
     cfg = config_load(global_opts.config_path, stderr, &nerrors);
     if (cfg == NULL) {
         fprintf(stderr, "exorelay: %s: %d error%s\n", global_opts.config_path,
@@ -119,6 +133,8 @@ int main(int argc, char **argv)
         return EX_OK;
     }
     log_set_level(cfg->log_level);
+    if (cfg->log_level == LOG_LVL_DEBUG)
+        log_copy_to_stderr(LOG_LVL_DEBUG);      /* troubleshooting: all of it */
     /* The command parses its own options: getopt starts afresh at argv[1]
      * of its arguments and names "exorelay COMMAND" in its messages. */
     snprintf(prog, sizeof(prog), "exorelay %s", cmd->name);

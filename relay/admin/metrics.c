@@ -25,6 +25,16 @@ static const struct gauge {
      "When the cached access token expires.", "token", "expires"},
     {"exorelay_last_error_timestamp_seconds",
      "When the account's last deferral or refusal happened.", "last_error", "time"},
+    {"exorelay_mailbox_recipients_last_day",
+     "Recipients Exchange accepted for the mailbox in the last 24 hours.",
+     "budget", "recipients_24h"},
+    {"exorelay_mailbox_recipients_left",
+     "Recipients left of the mailbox's daily_recipients budget.", "budget", "left"},
+    {"exorelay_mailbox_messages_this_minute",
+     "Messages the mailbox submitted in the current minute.", "budget", "messages_minute"},
+    {"exorelay_mailbox_out_of_quota",
+     "1 while the mailbox is left out of its pool after Exchange's quota refusal.",
+     "budget", "out_of_quota"},
 };
 
 /* label - a label value escaped as the format wants (\\, \", \n) */
@@ -69,9 +79,9 @@ static void gauge_lines(FILE *fp, json_t *accounts, const struct gauge *g)
     json_array_foreach(accounts, i, a) {
         json_t *v = json_object_get(json_object_get(a, g->object), g->field);
 
-        if (json_is_integer(v))
+        if (json_is_integer(v) || json_is_boolean(v))
             sample(fp, g->name, json_string_value(json_object_get(a, "name")),
-                   NULL, NULL, json_integer_value(v));
+                   NULL, NULL, json_is_boolean(v) ? json_is_true(v) : json_integer_value(v));
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include "alarms.h"
 #include "cred_expiry.h"
+#include "pool/budget.h"
 #include "pool/pool.h"
 #include "spool/spool.h"
 #include "support/stats.h"
@@ -86,6 +87,33 @@ static json_t *token_json(const struct config *cfg, const struct conf_account *a
     return o;
 }
 
+/* budget_json - the mailbox's use of Exchange's limits: the daemon's
+ * figures (pools != NULL), else what its state file says */
+static json_t *budget_json(const struct config *cfg, const struct conf_account *acct,
+                           int live, time_t now)
+{
+    struct budget_view v = {0};
+    struct budget *b;
+    json_t *o = json_pack("{s:i}", "daily_recipients", acct->daily_recipients);
+
+    if (live && (b = budget_of(acct->mailbox)) != NULL)
+        budget_get(b, acct->daily_recipients, now, &v);
+    else if (budget_load_view(cfg->state_dir, acct->mailbox, acct->daily_recipients,
+                              now, &v) < 0)
+        memset(&v, 0, sizeof(v));
+    json_object_set_new(o, "recipients_24h", json_integer(v.used));
+    json_object_set_new(o, "in_flight", json_integer(v.reserved));
+    if (acct->daily_recipients > 0)
+        json_object_set_new(o, "left", json_integer(v.left));
+    json_object_set_new(o, "messages_minute", json_integer(v.messages_minute));
+    json_object_set_new(o, "out_of_quota", json_boolean(v.out_until > 0));
+    if (v.out_until > 0)
+        json_object_set_new(o, "out_until", json_integer((json_int_t) v.out_until));
+    if (v.room_at > 0)
+        json_object_set_new(o, "room_at", json_integer((json_int_t) v.room_at));
+    return o;
+}
+
 /* live_json - pool, counters, last error of the daemon */
 static void live_json(json_t *a, struct pools *pools, const struct conf_account *acct,
                       const struct stats_account *st)
@@ -127,10 +155,11 @@ json_t *status_collect(const struct config *cfg, struct pools *pools, time_t now
         nsnap = stats_snapshot(snap, STATS_MAX_ACCOUNTS);
     for (size_t i = 0; i < cfg->naccounts; i++) {
         const struct conf_account *acct = &cfg->accounts[i];
-        json_t *a = json_pack("{s:s, s:s, s:o, s:o}", "name", acct->name,
+        json_t *a = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", acct->name,
                               "mailbox", acct->mailbox,
                               "credential", credential_json(cfg, acct, now),
-                              "token", token_json(cfg, acct));
+                              "token", token_json(cfg, acct),
+                              "budget", budget_json(cfg, acct, pools != NULL, now));
 
         if (pools != NULL)
             live_json(a, pools, acct, find_stats(snap, nsnap, acct->name));

@@ -13,6 +13,13 @@
  *				      or {"kind", "problem": TEXT},
  *			"token": {"cached": BOOL, "expires": T, "obtained": T,
  *				  "failure": {"cause", "fix", "temporary"}},
+ *			"budget": {"daily_recipients": N, "recipients_24h": N,
+ *				   "in_flight": N, "left": N (absent: no limit),
+ *				   "messages_minute": N, "out_of_quota": BOOL,
+ *				   "out_until": T, "room_at": T},
+ *				(the mailbox's use of Exchange's limits,
+ *				 pool/budget.h; from the state file when
+ *				 no daemon answers)
  *			and only when pools != NULL (the daemon's view):
  *			"pool": {"open": N, "busy": N},
  *			"counters": {"accepted": N, "relayed": N,

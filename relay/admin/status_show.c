@@ -82,6 +82,26 @@ static void print_token(FILE *fp, json_t *tok, json_int_t now)
                 str(fail, "fix"));
 }
 
+/* print_budget - the mailbox's use of Exchange's limits */
+static void print_budget(FILE *fp, json_t *b)
+{
+    char    when[64];
+
+    if (b == NULL)
+        return;
+    fprintf(fp, "  budget      %lld recipients in 24 h", (long long) num(b, "recipients_24h", 0));
+    if (json_object_get(b, "left") != NULL)
+        fprintf(fp, " of %lld, %lld left", (long long) num(b, "daily_recipients", 0),
+                (long long) num(b, "left", 0));
+    fprintf(fp, "; %lld messages this minute\n", (long long) num(b, "messages_minute", 0));
+    if (json_is_true(json_object_get(b, "out_of_quota")))
+        fprintf(fp, "  quota       OUT: Exchange refused with its daily quota; left out of"
+                " its pool until %s\n", stamp(num(b, "out_until", 0), when, sizeof(when)));
+    else if (json_object_get(b, "room_at") != NULL)
+        fprintf(fp, "  quota       budget spent; room again at %s\n",
+                stamp(num(b, "room_at", 0), when, sizeof(when)));
+}
+
 /* print_account - one account's block */
 static void print_account(FILE *fp, json_t *a, json_int_t now)
 {
@@ -93,6 +113,7 @@ static void print_account(FILE *fp, json_t *a, json_int_t now)
     fprintf(fp, "  credential  %s\n", credential_text(json_object_get(a, "credential"),
                                                    buf, sizeof(buf)));
     print_token(fp, json_object_get(a, "token"), now);
+    print_budget(fp, json_object_get(a, "budget"));
     if (pool != NULL)
         fprintf(fp, "  pool        %lld open, %lld busy\n", (long long) num(pool, "open", 0),
                 (long long) num(pool, "busy", 0));
@@ -213,6 +234,73 @@ static void check_counters(struct verdict *v, json_t *a)
                stats_counter_name(i), (long long) num(c, stats_counter_name(i), 0));
 }
 
+/* find_account - the status entry of account name */
+static json_t *find_account(json_t *st, const char *name)
+{
+    size_t  i;
+    json_t *a;
+
+    json_array_foreach(json_object_get(st, "accounts"), i, a)
+        if (strcmp(str(a, "name"), name) == 0)
+            return a;
+    return NULL;
+}
+
+/* check_pool - recipients used of a pool's budget (its accounts' sum):
+ * WARNING from 80 %, CRITICAL when spent; a mailbox out of quota WARNING */
+static void check_pool(struct verdict *v, json_t *st, const char *what,
+                       char *const *names, size_t n)
+{
+    long long used = 0, limit = 0;
+    char    buf[300];
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *b = json_object_get(find_account(st, names[i]), "budget");
+
+        if (json_is_true(json_object_get(b, "out_of_quota"))) {
+            snprintf(buf, sizeof(buf), "out of Exchange's daily quota");
+            problem(v, CHECK_WARNING, names[i], buf);
+        }
+        if (num(b, "daily_recipients", 0) <= 0)
+            return;                     /* no limit: nothing to run out of */
+        used += num(b, "recipients_24h", 0) + num(b, "in_flight", 0);
+        limit += num(b, "daily_recipients", 0);
+    }
+    if (limit <= 0 || used * 100 < limit * 80)
+        return;
+    snprintf(buf, sizeof(buf), "%lld of %lld daily recipients used (%lld%%)", used,
+             limit, used * 100 / limit);
+    problem(v, used >= limit ? CHECK_CRITICAL : CHECK_WARNING, what, buf);
+}
+
+/* in_pool - is account name one of a class's pool of several? */
+static int in_pool(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nclasses; i++)
+        for (size_t j = 0; cfg->classes[i].accounts.n > 1 && j < cfg->classes[i].accounts.n; j++)
+            if (strcmp(cfg->classes[i].accounts.v[j], name) == 0)
+                return 1;
+    return 0;
+}
+
+/* check_pools - every class's pool, and each other account on its own */
+static void check_pools(const struct config *cfg, struct verdict *v, json_t *st)
+{
+    char    what[160];
+
+    for (size_t i = 0; i < cfg->nclasses; i++) {
+        const struct conf_class *c = &cfg->classes[i];
+
+        if (c->accounts.n < 2)
+            continue;
+        snprintf(what, sizeof(what), "pool of class %s", c->name);
+        check_pool(v, st, what, c->accounts.v, c->accounts.n);
+    }
+    for (size_t i = 0; i < cfg->naccounts; i++)
+        if (!in_pool(cfg, cfg->accounts[i].name))
+            check_pool(v, st, cfg->accounts[i].name, &cfg->accounts[i].name, 1);
+}
+
 /* status_check - see status_show.h */
 int status_check(const struct config *cfg, json_t *st, char *line, size_t size)
 {
@@ -231,6 +319,7 @@ int status_check(const struct config *cfg, json_t *st, char *line, size_t size)
         check_token(&v, a, now);
         check_counters(&v, a);
     }
+    check_pools(cfg, &v, st);
     if (v.level == CHECK_OK)
         snprintf(v.text, sizeof(v.text), "%zu account%s, credentials and tokens fine",
                  json_array_size(json_object_get(st, "accounts")),

@@ -21,6 +21,13 @@
  * after the final "." is not retried here, because upstream may have taken
  * the message; the 4xx lets the client's queue decide (a possible
  * duplicate rather than a loss, RFC 1047).
+ *
+ * Verdicts. When MAIL is refused, its reply decides for every recipient
+ * (4xx defers, 5xx fails): the replies to the RCPTs and BDAT pipelined
+ * behind it are the server's "503 need MAIL" and say nothing about them,
+ * so they are read and dropped. A 503 to a RCPT is never a verdict either
+ * (smtp_reply_defer_sequence). A 432 (the mailbox's session limit) closes
+ * the connection and tells the pool (pool_refused).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +61,7 @@ struct txn {
     int     lost_first;         /* no reply at all to the first command */
     struct smtp_reply rcpt_fail; /* first temporary RCPT refusal, else first */
     int     release;            /* POOL_CLOSE, POOL_CLEAN or POOL_RSET */
+    int     session_refused;    /* the final reply is a 432: pool_refused */
     int     bdat;               /* this attempt sends BDAT, not DATA */
     char   *in, *out;           /* read and encode buffers */
 };
@@ -165,6 +173,7 @@ static void note_rcpt(struct txn *t, size_t i, const struct smtp_reply *reply)
     const char *text;
 
     diag_soften_quota(r, t->acct);      /* a quota refusal is temporary */
+    smtp_reply_defer_sequence(r);       /* so is a 503: it is about the session */
     text = smtp_reply_oneline(r, line, sizeof(line)) + 3;
 
     res->rcpt_code[i] = r->code;
@@ -190,10 +199,11 @@ static int read_envelope_reply(struct upstream *up, struct txn *t, size_t i,
     }
     if (i == 0)
         t->mail_code = r->code;
-    else if (i <= t->nrcpt)
-        note_rcpt(t, i - 1, r);
-    else
+    else if (i > t->nrcpt)
         t->data_code = r->code;
+    else if (t->mail_code / 100 == 2)
+        note_rcpt(t, i - 1, r);
+    /* else behind a refused MAIL: a 503, no verdict on the recipient */
     if (i == 0 && r->code / 100 != 2)
         t->res->final = *r;
     if (i > t->nrcpt && r->code != 354 && t->mail_code / 100 == 2 && t->naccepted > 0)
@@ -234,7 +244,9 @@ static int outcome(struct txn *t, struct upstream *up)
         res->final = t->rcpt_fail;      /* every recipient was refused */
     if (upstream_broken(up))
         t->release = POOL_CLOSE;
-    diag_soften_quota(&res->final, t->acct);
+    t->session_refused = smtp_reply_is_session_limit(&res->final);
+    if (diag_soften_quota(&res->final, t->acct))
+        res->quota = 1;                 /* the pool takes this mailbox out */
     res->permanent = res->final.code >= 500;
     return res->final.code / 100 == 2 && t->naccepted > 0 ? 0 : -1;
 }
@@ -258,6 +270,7 @@ static int attempt(struct upstream *up, struct txn *t)
     struct smtp_reply r;
 
     t->release = POOL_RSET;             /* until a final reply says better */
+    t->session_refused = 0;
     t->bdat = t->size >= 0 && upstream_has(up, "CHUNKING");
     if (too_big(up, t)) {
         t->release = POOL_CLEAN;
@@ -293,22 +306,6 @@ static void reset_attempt(struct txn *t)
     t->rcpt_fail.code = 0;
 }
 
-/* log_delivery - one line per message, in the spirit of Postfix's */
-static void log_delivery(const struct txn *t, int rc, long long start)
-{
-    char    line[SMTP_REPLY_TEXT_MAX + 32];
-
-    stats_message(t->acct->name, &t->res->final);  /* exorelay status */
-    log_msg(rc == 0 ? LOG_LVL_INFO : LOG_LVL_NOTICE,
-            "deliver: from=<%s> nrcpt=%zu refused=%zu size=%lld account=%s "
-            "conn=%s%s paced=%ldms time=%ldms status=%s (%s)", t->sender, t->nrcpt,
-            t->res->nrefused, t->size, t->acct->name,
-            t->res->reused ? "reused" : "new", t->res->retried ? ",retried" : "",
-            t->res->waited_ms, (long) (mono_ms() - start),
-            rc == 0 ? "sent" : t->res->permanent ? "bounced" : "deferred",
-            smtp_reply_oneline(&t->res->final, line, sizeof(line)));
-}
-
 /* rewind_fd - back to the start of the message; 0 when it cannot */
 static int rewind_fd(const struct txn *t)
 {
@@ -322,11 +319,20 @@ static int deliver_through(struct pool *pool, struct txn *t)
     int     rc, reused;
 
     for (int n = 0;; n++) {
-        if ((up = pool_acquire(pool, &t->res->final, &reused)) == NULL)
+        long long t0 = mono_ms();
+        up = pool_acquire(pool, &t->res->final, &reused);
+        t->res->conn_ms += (long) (mono_ms() - t0);
+        if (up == NULL)
             return -1;
         t->res->reused = reused;
+        upstream_relay(up, t->res->relay, sizeof(t->res->relay));
+        t0 = mono_ms();
         rc = attempt(up, t);
-        pool_release(pool, up, t->release);
+        t->res->xfer_ms += (long) (mono_ms() - t0);
+        if (t->session_refused)
+            pool_refused(pool, up, &t->res->final);
+        else
+            pool_release(pool, up, t->release);
         if (rc == 0 || !t->lost_first || !reused || n > 0 || !rewind_fd(t))
             return rc;
         /* The pooled connection had died while idle: once more, new. */
@@ -359,7 +365,6 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
     struct txn t = {.acct = acct, .sender = sender, .rcpts = rcpts, .nrcpt = nrcpt,
                     .fd = fd, .res = result};
     struct pool *pool;
-    long long start = mono_ms();
     int     rc = -1;
 
     t.in = malloc(CHUNK);
@@ -380,7 +385,7 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
     }
     free(t.in);
     free(t.out);
-    log_delivery(&t, rc, start);
+    stats_message(acct->name, &result->final);    /* exorelay status */
     return rc;
 }
 

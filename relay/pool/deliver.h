@@ -26,8 +26,11 @@
  * about (the transaction failed before); rcpt_text[i] is the reply text
  * with its enhanced code ("5.1.1 User unknown"), NULL with code 0.
  * Exchange's quota refusal (554 5.2.0 ...SubmissionQuotaExceeded...) comes
- * back as 452 4.2.0 with permanent = 0: the mail must wait, not bounce.
- * result.reused and result.waited_ms are for the caller's log line.
+ * back as 452 4.2.0 with permanent = 0: the mail must wait, not bounce;
+ * result.quota = 1 then, so that a pool (pick.h) takes the mailbox out.
+ * result.reused, waited_ms, conn_ms, xfer_ms and relay are for the
+ * caller's delivery log lines (support/maillog.h): deliver_message logs no
+ * delivery itself, as only its caller knows the message's queue ID.
  */
 #ifndef EXORELAY_DELIVER_H
 #define EXORELAY_DELIVER_H
@@ -50,6 +53,10 @@ struct deliver_result {
     int     reused;                 /* sent over a pooled connection */
     int     retried;                /* the reused one was gone: sent again */
     long    waited_ms;              /* messages_per_minute pacing */
+    int     quota;                  /* Exchange refused with its quota */
+    long    conn_ms;                /* getting a connection (pooled, or new) */
+    long    xfer_ms;                /* sending it and reading the replies */
+    char    relay[320];             /* "host[IP]:port" of the last attempt */
 };
 
 struct pools *pools_new(const struct config *cfg, struct token_engine *te);

@@ -7,6 +7,14 @@
  * connection being opened is counted in nopen so max_connections holds at
  * every instant. Idle connections are kept most-recently-used first, so a
  * light load keeps reusing one warm connection and lets the others idle out.
+ *
+ * Exchange counts every session of a mailbox, ours and other hosts'. When
+ * it refuses one more (432 4.3.2, at AUTH or at MAIL), the refused
+ * connection is closed and the pool takes the sessions it still holds as
+ * all it may have (limit) for a while: 5 s, doubling while refusals keep
+ * coming, at most 60 s. Meanwhile no new connection is opened beyond that;
+ * with none left, callers get a 4xx at once instead of a connection that
+ * Exchange would refuse again.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,6 +25,9 @@
 #include "support/iowait.h"
 #include "common/log.h"
 #include "pool.h"
+
+#define LIMIT_BACKOFF_FIRST 5           /* seconds after a first 432 */
+#define LIMIT_BACKOFF_MAX   60
 
 struct pool_conn {
     struct upstream *up;
@@ -39,6 +50,11 @@ struct pool {
     unsigned fail_gen;                  /* bumped when an open fails */
     struct smtp_reply fail;             /* that failure */
     double  pace_tat;                   /* pacing: theoretical arrival time */
+    int     limit;                      /* sessions Exchange leaves us, until: */
+    time_t  limit_until;                /* 0: max applies */
+    time_t  limit_last;                 /* the last 432 */
+    int     limit_backoff;              /* seconds of the last lowering */
+    struct smtp_reply limit_reply;      /* that 432, for the callers meanwhile */
 };
 
 /* pool_new - an empty pool for one account */
@@ -116,6 +132,49 @@ static struct pool_conn *first_idle(struct pool *p)
     return NULL;
 }
 
+/* sessions_allowed - connections this pool may have open now (lock held) */
+static int sessions_allowed(struct pool *p, time_t now)
+{
+    if (p->limit_until != 0 && now >= p->limit_until)
+        p->limit_until = 0;             /* try the full number again */
+    return p->limit_until != 0 ? p->limit : p->max;
+}
+
+/* note_session_limit - Exchange refused one more session for the mailbox:
+ * the sessions we hold (the refused one no longer counted) are all it
+ * leaves us for a while; a refusal soon after the last doubles the while */
+static void note_session_limit(struct pool *p, const struct smtp_reply *r)
+{
+    time_t  now = time(NULL);
+    char    line[200];
+
+    if (p->limit_backoff > 0 && now - p->limit_last <= 2 * p->limit_backoff)
+        p->limit_backoff = p->limit_backoff * 2 < LIMIT_BACKOFF_MAX
+            ? p->limit_backoff * 2 : LIMIT_BACKOFF_MAX;
+    else
+        p->limit_backoff = LIMIT_BACKOFF_FIRST;
+    p->limit_last = now;
+    p->limit = p->nopen < p->max ? p->nopen : p->max;
+    p->limit_until = now + p->limit_backoff;
+    p->limit_reply = *r;
+    msg_warn("pool: account %s: Exchange refused a session for %s (%s): other "
+             "programs or hosts hold its sessions; using at most %d for %d s",
+             p->acct->name, p->acct->mailbox, smtp_reply_oneline(r, line, sizeof(line)),
+             p->limit, p->limit_backoff);
+}
+
+/* refuse_held - the 4xx for a caller while every session is held elsewhere */
+static void refuse_held(struct pool *p, time_t now, struct smtp_reply *err)
+{
+    char    line[200];
+
+    smtp_reply_set(err, 451, "4.3.2", "exorelay: the sessions of %s are all held by "
+                   "other programs or hosts (Exchange answered %s); the mail waits, "
+                   "next try in %ld s", p->acct->mailbox,
+                   smtp_reply_oneline(&p->limit_reply, line, sizeof(line)),
+                   (long) (p->limit_until - now));
+}
+
 /* open_new - open a connection in a slot already counted in nopen */
 static struct upstream *open_new(struct pool *p, struct smtp_reply *err)
 {
@@ -132,6 +191,8 @@ static struct upstream *open_new(struct pool *p, struct smtp_reply *err)
         p->nopen--;
         p->fail_gen++;
         p->fail = *err;
+        if (smtp_reply_is_session_limit(err))   /* 432 at AUTH */
+            note_session_limit(p, err);
     } else {
         c->up = up;
         c->busy = 1;
@@ -163,18 +224,21 @@ struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reuse
 {
     struct pool_conn *c = NULL, *dead = NULL;
     unsigned gen;
-    int     waited = 0, share_failure = 0;
+    int     waited = 0, share_failure = 0, held = 0, allowed;
+    time_t  now;
 
     pthread_mutex_lock(&p->lock);
     gen = p->fail_gen;
     for (;;) {
-        take_stale(p, time(NULL), 0, &dead);
+        take_stale(p, now = time(NULL), 0, &dead);
         if ((c = first_idle(p)) != NULL)
             break;
         if ((share_failure = waited && gen != p->fail_gen) != 0)
             break;
-        if (p->nopen < p->max)
+        if (p->nopen < (allowed = sessions_allowed(p, now)))
             break;
+        if ((held = allowed == 0 && p->nopen == 0) != 0)
+            break;                      /* nothing of ours to wait for */
         if (dead != NULL) {             /* close them before sleeping */
             pthread_mutex_unlock(&p->lock);
             close_list(dead);
@@ -189,6 +253,8 @@ struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reuse
         make_busy(p, c);
     } else if (share_failure) {
         *err = p->fail;                 /* an open failed while we waited */
+    } else if (held) {
+        refuse_held(p, now, err);
     } else if (++p->nopen > p->max_seen) {
         p->max_seen = p->nopen;
     }
@@ -197,7 +263,7 @@ struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reuse
     *reused = c != NULL;
     if (c != NULL)
         return c->up;
-    return share_failure ? NULL : open_new(p, err);
+    return share_failure || held ? NULL : open_new(p, err);
 }
 
 /* find_conn - the list entry of up (lock held) */
@@ -241,6 +307,27 @@ void pool_release(struct pool *p, struct upstream *up, int clean)
     }
 }
 
+/* pool_refused - upstream refused up for the mailbox's session limit */
+void pool_refused(struct pool *p, struct upstream *up, const struct smtp_reply *r)
+{
+    struct pool_conn *c;
+
+    pthread_mutex_lock(&p->lock);
+    if ((c = find_conn(p, up)) != NULL) {
+        unlink_conn(p, c);
+        p->nopen--;
+        note_session_limit(p, r);
+    }
+    pthread_cond_broadcast(&p->freed);  /* waiters: maybe none is left to wait for */
+    pthread_mutex_unlock(&p->lock);
+    if (c == NULL) {
+        msg_error("pool_refused: connection not from the pool of %s", p->acct->name);
+        return;
+    }
+    upstream_close(c->up, !upstream_broken(c->up));    /* all replies were read */
+    free(c);
+}
+
 /* pool_reap - close idle connections that must not be reused any more */
 void pool_reap(struct pool *p)
 {
@@ -276,26 +363,56 @@ int pool_max_seen(struct pool *p)
     return n;
 }
 
+/* pace_wait - seconds the next message waits; reserve: take its slot
+ * (lock held). GCRA: at most rate/10 (at least 1) at once, then one per
+ * interval, so any 60 s hold at most 1.1 * rate. The slot is reserved
+ * before sleeping, which keeps concurrent senders in arrival order. */
+static double pace_wait(struct pool *p, int reserve)
+{
+    int     rate = p->acct->messages_per_minute;
+    double  interval = 60.0 / rate;
+    double  tolerance = ((rate / 10 > 1 ? rate / 10 : 1) - 1) * interval;
+    double  now = mono_ms() / 1000.0, tat = p->pace_tat < now ? now : p->pace_tat;
+
+    if (reserve)
+        p->pace_tat = tat + interval;
+    return tat - tolerance - now;
+}
+
+/* pool_pace_delay - what pool_pace would wait now, in milliseconds */
+long pool_pace_delay(struct pool *p)
+{
+    double  wait = 0;
+
+    if (p->acct->messages_per_minute <= 0)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    wait = pace_wait(p, 0);
+    pthread_mutex_unlock(&p->lock);
+    return wait > 0 ? (long) (wait * 1000) : 0;
+}
+
+/* pool_has_room - a message could have a connection without waiting */
+int pool_has_room(struct pool *p)
+{
+    int     room;
+
+    pthread_mutex_lock(&p->lock);
+    room = p->nopen < p->max || first_idle(p) != NULL;
+    pthread_mutex_unlock(&p->lock);
+    return room;
+}
+
 /* pool_pace - wait for this message's slot under messages_per_minute */
 long pool_pace(struct pool *p)
 {
-    int     rate = p->acct->messages_per_minute;
-    double  interval, tolerance, now, wait;
+    double  wait;
     struct timespec ts;
 
-    if (rate <= 0)
+    if (p->acct->messages_per_minute <= 0)
         return 0;
-    /* GCRA: at most rate/10 (at least 1) at once, then one per interval,
-     * so any 60 s hold at most 1.1 * rate. The slot is reserved before
-     * sleeping, which keeps concurrent senders in arrival order. */
-    interval = 60.0 / rate;
-    tolerance = ((rate / 10 > 1 ? rate / 10 : 1) - 1) * interval;
     pthread_mutex_lock(&p->lock);
-    now = mono_ms() / 1000.0;
-    if (p->pace_tat < now)
-        p->pace_tat = now;
-    wait = p->pace_tat - tolerance - now;
-    p->pace_tat += interval;
+    wait = pace_wait(p, 1);
     pthread_mutex_unlock(&p->lock);
     if (wait <= 0)
         return 0;

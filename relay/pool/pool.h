@@ -41,6 +41,18 @@
  *		messages_per_minute of the account (0 = off): wait for this
  *		message's slot; returns the milliseconds waited, for the log.
  *	int pool_max_seen(pool)    most connections ever open at once
+ *	long pool_pace_delay(pool)
+ *		milliseconds the next message would wait under
+ *		messages_per_minute, without reserving its slot (pool_pick)
+ *	int pool_has_room(pool)    an idle connection or a free session slot
+ *	void pool_refused(pool, up, reply)
+ *		Upstream refused up for the mailbox's session limit (reply:
+ *		432 4.3.2, smtp_reply_is_session_limit): up is closed, and
+ *		the sessions the pool still holds are all it opens for a
+ *		while (5 s, doubling while refusals repeat, at most 60 s).
+ *		A 432 at AUTH inside pool_acquire counts the same. While
+ *		the pool holds none, pool_acquire fails at once with a 4xx
+ *		saying so, instead of opening a connection to be refused.
  *
  * RSET between messages: none after a completed transaction (the reply to
  * the end of data ends it, RFC 5321 4.1.1.4), and after an abandoned one it
@@ -80,5 +92,8 @@ void pool_stats(struct pool *p, int *open, int *busy);
 void pool_free(struct pool *p);
 long pool_pace(struct pool *p);
 int pool_max_seen(struct pool *p);
+long pool_pace_delay(struct pool *p);
+int pool_has_room(struct pool *p);
+void pool_refused(struct pool *p, struct upstream *up, const struct smtp_reply *r);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "deliver.h"
 
 struct pools_entry {
@@ -73,6 +74,7 @@ void pools_reap(struct pools *pools)
     for (size_t i = 0; list != NULL && i < n; i++)
         pool_reap(list[i]);
     free(list);
+    budget_flush(1);                    /* counts of the last busy second */
 }
 
 /* pools_free - close everything */

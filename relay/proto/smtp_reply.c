@@ -127,3 +127,25 @@ int smtp_reply_is_quota(const struct smtp_reply *r)
 {
     return r->code >= 500 && strstr(r->text, "SubmissionQuotaExceeded") != NULL;
 }
+
+/* smtp_reply_is_session_limit - Exchange's "one session too many" */
+int smtp_reply_is_session_limit(const struct smtp_reply *r)
+{
+    return r->code == 432
+        || (r->code / 100 == 4 && strcmp(r->enhanced, "4.3.2") == 0
+            && (strstr(r->text, "Concurrent connections limit") != NULL
+                || strstr(r->text, "thread limit exceeded") != NULL));
+}
+
+/* smtp_reply_defer_sequence - a 503 is never a verdict on a recipient */
+int smtp_reply_defer_sequence(struct smtp_reply *r)
+{
+    char    was[200];
+
+    if (r->code != 503)
+        return 0;
+    smtp_reply_oneline(r, was, sizeof(was));
+    smtp_reply_set(r, 451, "4.5.1", "exorelay: upstream answered out of sequence "
+                   "(%s); the mail waits and is retried", was);
+    return 1;
+}

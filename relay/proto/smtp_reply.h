@@ -27,6 +27,15 @@
  *		1 for Exchange's submission quota refusal (554 5.2.0
  *		...SubmissionQuotaExceeded...): permanent in form, temporary
  *		in truth.
+ *	int smtp_reply_is_session_limit(r)
+ *		1 for Exchange's refusal of one more session for a mailbox
+ *		(432 4.3.2 Concurrent connections limit exceeded., older
+ *		432 4.3.2 STOREDRV.ClientSubmit; sender thread limit
+ *		exceeded), as upstream says it or as a local 4xx quoting it.
+ *	int smtp_reply_defer_sequence(r)
+ *		A 503 (bad sequence of commands) says nothing about the
+ *		recipient or message it answers: it becomes 451 4.5.1 quoting
+ *		it, so nobody takes it for a permanent refusal. 1 if changed.
  */
 #ifndef EXORELAY_SMTP_REPLY_H
 #define EXORELAY_SMTP_REPLY_H
@@ -48,5 +57,7 @@ void smtp_reply_start(struct smtp_reply *r);
 int smtp_reply_add_line(struct smtp_reply *r, const char *line, size_t len);
 char *smtp_reply_oneline(const struct smtp_reply *r, char *buf, size_t size);
 int smtp_reply_is_quota(const struct smtp_reply *r);
+int smtp_reply_is_session_limit(const struct smtp_reply *r);
+int smtp_reply_defer_sequence(struct smtp_reply *r);
 
 #endif

@@ -2,6 +2,7 @@
  * smtpd_cmd.c - command parsing for the SMTP server (see smtpd_cmd.h).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -124,6 +125,26 @@ int smtpd_params_check(const char *params, int is_rcpt, long long *size,
             p++;
     }
     return 0;
+}
+
+/* smtpd_param_value - the value of NAME= in a parameter list */
+const char *smtpd_param_value(const char *params, const char *name, char *buf,
+                              size_t size)
+{
+    size_t  nlen = strlen(name);
+
+    for (const char *p = params; *p; ) {
+        size_t  len = strcspn(p, " ");
+
+        if (len > nlen && p[nlen] == '=' && strncasecmp(p, name, nlen) == 0) {
+            snprintf(buf, size, "%.*s", (int) (len - nlen - 1), p + nlen + 1);
+            return buf;
+        }
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return NULL;
 }
 
 /* smtpd_params_upstream - the parameters this upstream understands */

@@ -15,6 +15,9 @@
  *		offers (MAIL: SIZE, BODY, SMTPUTF8, RET, ENVID; RCPT: NOTIFY,
  *		ORCPT). size receives SIZE=n (0 if absent). 0 ok; -1 with a
  *		555 5.5.4 (or 501) in reply.
+ *	const char *smtpd_param_value(params, name, buf, size)
+ *		The value of NAME=value in a (checked) parameter list, in
+ *		buf (cut to size), or NULL when it is absent.
  *	void smtpd_params_upstream(params, has, ctx, out, outlen)
  *		Copy to out the parameters the upstream can take: has(ctx,
  *		"DSN") etc. says which EHLO keywords it offered; parameters of
@@ -42,6 +45,8 @@ int smtpd_path(char *args, const char *keyword, char **addr, char **params,
                struct smtp_reply *reply);
 int smtpd_params_check(const char *params, int is_rcpt, long long *size,
                        struct smtp_reply *reply);
+const char *smtpd_param_value(const char *params, const char *name, char *buf,
+                              size_t size);
 void smtpd_params_upstream(const char *params,
                            int (*has)(void *ctx, const char *keyword), void *ctx,
                            char *out, size_t outlen);

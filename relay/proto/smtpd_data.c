@@ -75,8 +75,10 @@ size_t data_scan(struct data_scan *ds, const char *in, size_t inlen,
             if (c == '\r') {
                 ds->state = DS_DOT_CR;
             } else {
-                /* The stuffing dot is forwarded but is not content. */
-                emit(ds, out, outlen, ".", 1, 0);
+                /* The stuffing dot is forwarded but is not content
+                 * (dropped when the output is for BDAT). */
+                if (!ds->unstuff)
+                    emit(ds, out, outlen, ".", 1, 0);
                 mid_byte(ds, c, out, outlen);
             }
             break;

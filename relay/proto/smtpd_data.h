@@ -27,6 +27,8 @@
  *    the upstream stores exactly the content the client meant. The final
  *    ".\r\n" is not emitted; the caller sends it when it accepts the
  *    message.
+ *  - ds->unstuff = 1 (set after data_scan_init): the output is the content
+ *    itself, the stuffing dots removed (for BDAT, or a file).
  *  - ds->size is the content size (after unstuffing, CRLF counted as 2).
  *    Past max_size (0 = no limit) ds->oversize is set and, as for a bare
  *    line end, nothing more is emitted.
@@ -46,6 +48,7 @@ struct data_scan {
     int     oversize;           /* content exceeded max_size */
     long long size;             /* content bytes (unstuffed) */
     long long max_size;         /* 0 = no limit */
+    int     unstuff;            /* emit the content without stuffing dots */
 };
 
 void data_scan_init(struct data_scan *ds, long long max_size);

@@ -15,7 +15,8 @@
  *		else's message simply waits. Closes fd.
  *	int sendmail_run_queue(cfg, verbose)
  *		-q: "exorelay queue flush" (a request to the daemon, or a
- *		run of the queue when there is none)
+ *		run of the queue when there is none); silent unless
+ *		something fails, as cron wants it; -v: "queue flush -v"
  *	void sendmail_drop_group(void)
  *		give up the setgid group for good
  *
@@ -121,12 +122,12 @@ int sendmail_run_queue(const struct config *cfg, int verbose)
     long pid = 0;
     char why[512];
 
-    (void) verbose;             /* what the flush says always goes to stderr */
     if (!spool_daemon_running(cfg->spool_dir, &pid)
         && !credentials_readable(cfg, why, sizeof(why))) {
         fprintf(stderr, "exorelay-sendmail: no exorelay daemon is running, and this user "
                 "%s: start \"exorelay run\" to deliver the queue\n", why);
         return EX_UNAVAILABLE;
     }
-    return run_exorelay(cfg, "flush", NULL, 1);
+    /* what the flush says goes to stderr: only failures, unless -v */
+    return run_exorelay(cfg, "flush", verbose ? "-v" : NULL, 1);
 }

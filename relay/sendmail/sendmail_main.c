@@ -154,7 +154,7 @@ int main(int argc, char **argv)
     }
     if (o.mode == SM_NOOP)      /* newaliases, -bi: there is no alias file */
         return EX_OK;
-    log_open(progname, o.verbose);
+    log_open("sendmail", o.verbose);
     if ((cfg = load_config(&o)) == NULL)
         return EX_CONFIG;
     log_set_level(o.verbose ? LOG_LVL_DEBUG : cfg->log_level);

@@ -14,9 +14,17 @@
  *		when missing. A header ended by a non-header line (no empty
  *		line) gets the empty line inserted. Returns 0 or -1 (memory
  *		or a control character in a header address).
+ *	int sendmail_addr_list(value, &vec, &n)
+ *		Append every address of an RFC 5322 address list (To:, Cc:,
+ *		Bcc:, or a recipient argument, which may be a comma list too)
+ *		to vec: "Name <a@b>", "a@b (comment)", "\"Doe, J\" <j@d>",
+ *		"group: a@b, c@d;", "<@route:a@b>". The scanner is the
+ *		milter's (common/addr.h, fuzzed). Returns the number appended,
+ *		or -1 when out of memory or when the value holds a line break
+ *		or an address a control character.
  *	char *sendmail_from_header(fullname, addr)
  *		"From: Full Name <addr>" value, the name quoted or RFC 2047
- *		encoded when it needs to be
+ *		encoded when it needs to be (common/phrase.h)
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -25,11 +33,11 @@
 #include <strings.h>
 #include <sysexits.h>
 
-#include <openssl/evp.h>
-
+#include "common/addr.h"
+#include "common/phrase.h"
 #include "proto/mail_date.h"
+#include "spool/spool.h"
 
-#include "addr_list.h"
 #include "sendmail_msg.h"
 
 /* add_line - append one input line (without its end) plus LF to out */
@@ -84,55 +92,39 @@ int sendmail_read_message(FILE *in, int ignore_dots, long long max,
     return rc;
 }
 
-/* needs_quotes - a display name with RFC 5322 specials must be quoted */
-static int needs_quotes(const char *s)
-{
-    return strpbrk(s, "()<>[]:;@\\,.\"") != NULL;
-}
-
-/* is_ascii - printable 7-bit only */
-static int is_ascii(const char *s)
+/* has_control - CR, LF, NUL and other controls never belong in an address */
+static int has_control(const char *s)
 {
     for (; *s; s++)
-        if ((unsigned char) *s >= 0x7f || (unsigned char) *s < 0x20)
-            return 0;
-    return 1;
+        if ((unsigned char) *s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
 }
 
-/* encoded_word - RFC 2047 "=?UTF-8?B?...?=" of s (base64 by OpenSSL) */
-static char *encoded_word(const char *s)
+/* sendmail_addr_list - see above */
+int sendmail_addr_list(const char *value, char ***vec, size_t *n)
 {
-    size_t n = strlen(s);
-    unsigned char *b64 = malloc(4 * ((n + 2) / 3) + 1);
-    char *out = NULL;
+    struct addr_list list;
+    int     count = 0;
 
-    if (b64 == NULL)
-        return NULL;
-    EVP_EncodeBlock(b64, (const unsigned char *) s, (int) n);
-    if (asprintf(&out, "=?UTF-8?B?%s?=", b64) < 0)
-        out = NULL;
-    free(b64);
-    return out;
-}
+    /* The scanner would take a line break for folding white space. */
+    if (strpbrk(value, "\r\n") != NULL || addr_parse(value, &list) < 0)
+        return -1;
+    for (size_t i = 0; i < list.n && count >= 0; i++) {
+        const char *addr = list.v[i].addr;
 
-/* quoted_name - "..." with backslash escapes */
-static char *quoted_name(const char *s)
-{
-    char *out = malloc(2 * strlen(s) + 3), *q = out;
-
-    if (out == NULL)
-        return NULL;
-    *q++ = '"';
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            *q++ = '\\';
-        *q++ = *s;
+        if (*addr == 0)
+            continue;                   /* "<>", a display name alone */
+        if (has_control(addr) || spool_env_add(vec, n, addr) < 0)
+            count = -1;
+        else
+            count++;
     }
-    *q++ = '"';
-    *q = 0;
-    return out;
+    addr_list_free(&list);
+    return count;
 }
 
+/* sendmail_from_header - see above */
 char *sendmail_from_header(const char *fullname, const char *addr)
 {
     char *name = NULL, *out = NULL;
@@ -142,12 +134,7 @@ char *sendmail_from_header(const char *fullname, const char *addr)
             return NULL;
         return out;
     }
-    if (!is_ascii(fullname))
-        name = encoded_word(fullname);
-    else if (needs_quotes(fullname))
-        name = quoted_name(fullname);
-    else
-        name = strdup(fullname);
+    name = phrase_make(fullname, 1);
     if (name && asprintf(&out, "%s <%s>", name, addr) < 0)
         out = NULL;
     free(name);
@@ -217,7 +204,7 @@ static void collect_rcpts(const struct field *f, struct sm_result *out,
 {
     char *v = field_value(f);
 
-    if (v == NULL || addr_list_parse(v, &out->rcpt, &out->nrcpt) < 0)
+    if (v == NULL || sendmail_addr_list(v, &out->rcpt, &out->nrcpt) < 0)
         hf->bad = 1;
     free(v);
 }

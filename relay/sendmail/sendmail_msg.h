@@ -33,6 +33,7 @@ int sendmail_read_message(FILE *in, int ignore_dots, long long max,
 int sendmail_complete(const char *in, size_t len, const struct sm_origin *origin,
                       struct sm_result *out);
 void sm_result_free(struct sm_result *r);
+int sendmail_addr_list(const char *value, char ***vec, size_t *n);
 char *sendmail_from_header(const char *fullname, const char *addr);
 
 #endif

@@ -12,7 +12,10 @@
  *
  * Commands: HELO, EHLO (PIPELINING, 8BITMIME, DSN, SIZE,
  * ENHANCEDSTATUSCODES), MAIL (SIZE, BODY, RET, ENVID), RCPT (NOTIFY,
- * ORCPT), DATA, RSET, NOOP, VRFY (252), HELP, QUIT.
+ * ORCPT), DATA, RSET, NOOP, VRFY (252), HELP, QUIT. Command lines are
+ * read by the relay's own parser (proto/smtpd_cmd.h, fuzzed): the same
+ * verbs, paths and ESMTP parameters, an unknown parameter refused with
+ * 555 5.5.4 as the relay does, lines up to the same length.
  * XXX NOTIFY is per message in the spool: the first recipient's counts.
  */
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "proto/smtpd_cmd.h"
 #include "sendmail_smtp.h"
 #include "sendmail_submit.h"
 
@@ -70,51 +74,49 @@ static void reset(struct session *s)
     s->ret = DSN_RET_DEFAULT;
 }
 
-/* path_arg - "<addr>" after "FROM:" or "TO:"; params follow; NULL if bad */
-static char *path_arg(char *p, char **params)
+/* reply_smtp - a reply made by the command parser */
+static void reply_smtp(struct session *s, const struct smtp_reply *r)
 {
-    while (*p == ' ')
-        p++;
-    if (*p != '<')
-        return NULL;
-    char *end = strchr(p, '>');
-    if (end == NULL)
-        return NULL;
-    *end = 0;
-    *params = end + 1;
-    return p + 1;
+    reply(s, "%d %s %s", r->code, r->enhanced, r->text);
 }
 
-/* param - value of KEY= in a parameter list, or NULL */
-static char *param(char *params, const char *key, char *buf, size_t size)
+/* path - "FROM:<addr> params" or "TO:<addr> params" through the relay's
+ * parser (proto/smtpd_cmd.h): the same syntax, the same parameters
+ * refused; NULL after a refusal was sent */
+static char *path(struct session *s, char *arg, const char *keyword, int is_rcpt,
+                  char **params)
 {
-    size_t klen = strlen(key);
+    struct smtp_reply r;
+    long long size;
+    char   *addr;
 
-    for (char *p = params; p && *p; ) {
-        while (*p == ' ')
-            p++;
-        if (strncasecmp(p, key, klen) == 0 && p[klen] == '=') {
-            snprintf(buf, size, "%.*s", (int) strcspn(p + klen + 1, " "), p + klen + 1);
-            return buf;
-        }
-        p += strcspn(p, " ");
+    if (smtpd_path(arg, keyword, &addr, params, &r) < 0
+        || smtpd_params_check(*params, is_rcpt, &size, &r) < 0) {
+        reply_smtp(s, &r);
+        return NULL;
     }
-    return NULL;
+    if (s->cfg->max_message_size > 0 && size > s->cfg->max_message_size) {
+        reply(s, "552 5.3.4 Message size exceeds fixed limit");
+        return NULL;
+    }
+    return addr;
 }
 
 static void cmd_mail(struct session *s, char *arg)
 {
     char *params = NULL, buf[256];
-    char *addr = strncasecmp(arg, "FROM:", 5) == 0 ? path_arg(arg + 5, &params) : NULL;
+    char *addr;
 
     if (s->have_mail)
         return reply(s, "503 5.5.1 Error: nested MAIL command");
-    if (addr == NULL || !sendmail_addr_ok(addr))
+    if ((addr = path(s, arg, "FROM:", 0, &params)) == NULL)
+        return;
+    if (!sendmail_addr_ok(addr))
         return reply(s, "501 5.1.7 Bad sender address syntax");
     s->sender = strdup(addr);
-    if (param(params, "RET", buf, sizeof(buf)))
+    if (smtpd_param_value(params, "RET", buf, sizeof(buf)))
         s->ret = strcasecmp(buf, "FULL") == 0 ? DSN_RET_FULL : DSN_RET_HDRS;
-    if (param(params, "ENVID", buf, sizeof(buf)))
+    if (smtpd_param_value(params, "ENVID", buf, sizeof(buf)))
         s->envid = strdup(buf);
     s->have_mail = 1;
     reply(s, "250 2.1.0 Ok");
@@ -123,13 +125,15 @@ static void cmd_mail(struct session *s, char *arg)
 static void cmd_rcpt(struct session *s, char *arg)
 {
     char *params = NULL, buf[256];
-    char *addr = strncasecmp(arg, "TO:", 3) == 0 ? path_arg(arg + 3, &params) : NULL;
+    char *addr;
 
     if (!s->have_mail)
         return reply(s, "503 5.5.1 Error: need MAIL command");
-    if (addr == NULL || !*addr || !sendmail_addr_ok(addr))
+    if ((addr = path(s, arg, "TO:", 1, &params)) == NULL)
+        return;
+    if (!*addr || !sendmail_addr_ok(addr))
         return reply(s, "501 5.1.3 Bad recipient address syntax");
-    if (param(params, "NOTIFY", buf, sizeof(buf)) && s->nrcpt == 0
+    if (smtpd_param_value(params, "NOTIFY", buf, sizeof(buf)) && s->nrcpt == 0
         && spool_parse_notify(buf, &s->notify) < 0)
         return reply(s, "501 5.5.4 Bad NOTIFY parameter");
     spool_env_add(&s->rcpt, &s->nrcpt, addr);
@@ -200,36 +204,44 @@ static void cmd_data(struct session *s)
 /* dispatch - one command line; 0 to go on, 1 after QUIT */
 static int dispatch(struct session *s, char *line)
 {
-    char *arg = line + strcspn(line, " ");
+    char *arg;
 
-    if (*arg)
-        *arg++ = 0;
-    if (strcasecmp(line, "EHLO") == 0) {
+    switch (smtpd_verb(line, &arg)) {
+    case V_EHLO:
         reset(s);
         reply(s, "250-%s\r\n250-PIPELINING\r\n250-SIZE %lld\r\n250-8BITMIME\r\n250-DSN\r\n"
               "250 ENHANCEDSTATUSCODES", s->host, s->cfg->max_message_size);
-    } else if (strcasecmp(line, "HELO") == 0) {
+        break;
+    case V_HELO:
         reset(s);
         reply(s, "250 %s", s->host);
-    } else if (strcasecmp(line, "MAIL") == 0) {
+        break;
+    case V_MAIL:
         cmd_mail(s, arg);
-    } else if (strcasecmp(line, "RCPT") == 0) {
+        break;
+    case V_RCPT:
         cmd_rcpt(s, arg);
-    } else if (strcasecmp(line, "DATA") == 0) {
+        break;
+    case V_DATA:
         cmd_data(s);
-    } else if (strcasecmp(line, "RSET") == 0) {
+        break;
+    case V_RSET:
         reset(s);
         reply(s, "250 2.0.0 Ok");
-    } else if (strcasecmp(line, "NOOP") == 0) {
+        break;
+    case V_NOOP:
         reply(s, "250 2.0.0 Ok");
-    } else if (strcasecmp(line, "VRFY") == 0) {
+        break;
+    case V_VRFY:
         reply(s, "252 2.0.0 Cannot VRFY, but will try to deliver");
-    } else if (strcasecmp(line, "HELP") == 0) {
+        break;
+    case V_HELP:
         reply(s, "214 2.0.0 HELO EHLO MAIL RCPT DATA RSET NOOP VRFY QUIT");
-    } else if (strcasecmp(line, "QUIT") == 0) {
+        break;
+    case V_QUIT:
         reply(s, "221 2.0.0 Bye");
         return 1;
-    } else {
+    default:
         reply(s, "502 5.5.2 Error: command not recognized");
     }
     return 0;
@@ -249,7 +261,9 @@ int sendmail_smtp(const struct config *cfg, const struct sendmail_opts *opts, FI
     while ((n = getline(&line, &cap, in)) > 0) {
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = 0;
-        if (dispatch(&s, line))
+        if (n > SMTPD_LINE_MAX)         /* the relay's limit, too */
+            reply(&s, "500 5.5.2 Line too long");
+        else if (dispatch(&s, line))
             break;
     }
     free(line);

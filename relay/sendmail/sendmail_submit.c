@@ -22,7 +22,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "addr_list.h"
 #include "common/log.h"
 #include "sendmail_msg.h"
 #include "sendmail_submit.h"
@@ -73,7 +72,7 @@ static int gather_rcpts(const struct sm_submission *sub, const struct sm_result 
     int rc = 0;
 
     for (size_t i = 0; i < sub->nrcpt && rc == 0; i++)
-        if (addr_list_parse(sub->rcpt[i], &words, &nwords) < 0) {
+        if (sendmail_addr_list(sub->rcpt[i], &words, &nwords) < 0) {
             snprintf(err, errlen, "bad recipient address \"%.200s\"", sub->rcpt[i]);
             rc = EX_DATAERR;
         }

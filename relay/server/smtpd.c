@@ -24,6 +24,10 @@
  * part of the group goes out in one write and the replies come back in
  * order. On a warm pooled connection a message costs two upstream round
  * trips: MAIL+RCPT...+DATA -> replies+354, then content+dot -> final.
+ * LMTP takes another path (smtpd_lmtp.c): MAIL, RCPT and DATA are
+ * answered here, the message is read whole into a file, and it goes
+ * upstream in one flight (BDAT LAST): one round trip; each recipient's
+ * verdict is told after the data, as LMTP does anyway.
  *
  * Account choice. The upstream connection must be chosen at MAIL, but the
  * milter's X-Exorelay header arrives only inside the data. So MAIL goes
@@ -40,6 +44,14 @@
  * partial refusal defers the whole message (451) since one reply cannot
  * say "some", and the remembered decision makes the retry guess right.
  *
+ * Entra outage. While no account can get a token (token_all_failing),
+ * the greeting is 421 4.7.0 with the diagnosis: Postfix then suspends the
+ * destination ("delivery temporarily suspended") and keeps the mail,
+ * instead of trying, and making us log, every message. The token
+ * refresher keeps trying (token_refresh.c, at most a minute apart); the
+ * first client after it succeeds is greeted with 220. The outage is
+ * logged when it begins and ends, the failed requests by the token engine.
+ *
  * Shutdown. The stop descriptor (smtpd.h) is watched only between
  * transactions: a session in the middle of a message finishes it first.
  */
@@ -52,6 +64,7 @@
 #include "common/log.h"
 #include "proto/smtpd_cmd.h"
 #include "smtpd_int.h"
+#include "upstream/upstream_diag.h"
 
 /* smtpd_server_new - one configuration generation (see smtpd.h) */
 struct smtpd_server *smtpd_server_new(const struct config *cfg,
@@ -177,7 +190,10 @@ static void do_mail(struct session *s, char *args)
         reply(s, 552, "5.3.4", "Message size exceeds the fixed limit");
     else {
         txn_begin(s, addr, params);
-        group_upstream(s, ENT_MAIL, 0);
+        if (s->lmtp)
+            reply(s, 250, "2.1.0", "Sender OK");   /* upstream after the data */
+        else
+            group_upstream(s, ENT_MAIL, 0);
     }
 }
 
@@ -199,6 +215,11 @@ static void do_rcpt(struct session *s, char *args)
              && s->txn.nrcpt >= (size_t) s->cfg->max_recipients) {
         s->txn.nlocal_refused++;
         reply(s, 452, "4.5.3", "Too many recipients");
+    } else if (s->lmtp) {
+        /* LMTP: accepted here; upstream's verdict comes after the data */
+        int i = txn_add_rcpt(s, addr, params);
+        s->txn.rcpts[i].code = 250;
+        reply(s, 250, "2.1.5", "Recipient OK");
     } else
         group_upstream(s, ENT_RCPT, (size_t) txn_add_rcpt(s, addr, params));
 }
@@ -221,7 +242,11 @@ static int do_data(struct session *s, const char *args)
         reply(s, 503, "5.5.1", "Need MAIL command");
     else if (!any_recipient(s))
         reply(s, 554, "5.5.1", "No valid recipients");
-    else {
+    else if (s->lmtp) {
+        group_flush(s);
+        cio_printf(&s->io, "354 End data with <CR><LF>.<CR><LF>");
+        return lmtp_data_phase(s);
+    } else {
         group_upstream(s, ENT_DATA, 0);
         if (group_flush(s) == 1)
             return data_phase(s);
@@ -312,10 +337,36 @@ static void session_end(struct session *s, int rc)
     cio_flush(&s->io);
 }
 
+/* token_outage - 1 while no account can get a token, with the diagnosis
+ * in r; the change of state is logged, not each client */
+static int token_outage(struct smtpd_server *srv, struct smtp_reply *r)
+{
+    struct token_diag td;
+    const struct conf_account *acct;
+    char    name[128];
+    int     out = token_all_failing(srv->te, name, sizeof(name), &td), changed;
+
+    if (out && (acct = config_account(srv->cfg, name)) != NULL)
+        diag_token(r, acct, &td);
+    else if (out)
+        smtp_reply_set(r, 454, "4.7.0", "exorelay: no access token for any account");
+    pthread_mutex_lock(&srv->lock);
+    changed = out != srv->token_outage;
+    srv->token_outage = out;
+    pthread_mutex_unlock(&srv->lock);
+    if (changed && out)
+        msg_warn("smtpd: no account can get an access token: clients are greeted "
+                 "with 421 until one can (%s)", r->text);
+    else if (changed)
+        msg_info("smtpd: an access token is available again: accepting mail");
+    return out;
+}
+
 /* smtpd_session - serve one client (see smtpd.h) */
 void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
 {
     struct session *s = calloc(1, sizeof(*s));
+    struct smtp_reply r;
     int rc;
 
     if (s == NULL) {
@@ -324,9 +375,17 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
     }
     s->srv = srv;
     s->cfg = srv->cfg;
+    s->spill_fd = -1;
     snprintf(s->peer, sizeof(s->peer), "%s", peer);
     cio_init(&s->io, fd, srv->stop_fd);
     msg_debug("connect from %s", s->peer);
+    if (token_outage(srv, &r)) {
+        cio_printf(&s->io, "421 4.7.0 %s %s", srv->hostname, r.text);
+        cio_flush(&s->io);
+        close(fd);
+        free(s);
+        return;
+    }
     cio_printf(&s->io, "220 %s ESMTP exorelay", srv->hostname);
     for (;;) {
         rc = next_line(s);
@@ -343,6 +402,7 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
     }
     group_flush(s);
     session_end(s, rc);
+    lmtp_close(s);
     msg_debug("disconnect from %s", s->peer);
     close(fd);
     free(s);

@@ -6,17 +6,20 @@
  * SYNOPSIS (internal, see smtpd_int.h)
  *	int data_phase(s)
  *		Called after the upstream answered DATA with 354 and the
- *		client got it. Holds back the header block (at most HDR_MAX
+ *		client got it. Holds back the message (at most HDR_MAX
  *		bytes) until it is complete, lets the X-Exorelay header pick
- *		the account (txn_replay when it differs from the guess), then
- *		streams the rest as it arrives. At CRLF.CRLF: a bare CR/LF
+ *		the pool and an account of it (txn_replay when it differs
+ *		from the guess); a longer message streams on as it arrives.
+ *		A message held whole that Exchange refuses with its quota
+ *		goes again through another mailbox of the pool, inside the
+ *		same client transaction. At CRLF.CRLF: a bare CR/LF
  *		(550 5.5.2) or an oversize message (552 5.3.4) is not
  *		submitted, the upstream connection is closed inside DATA so
  *		nothing can reach a mailbox; else the final dot goes upstream
  *		and its reply is the client's reply (LMTP: one per accepted
  *		recipient). -1 when the client is gone (session ends).
  *	void txn_log(s, size, final)
- *		The one log line per message.
+ *		The delivery log lines of the message (support/maillog.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 #include "common/log.h"
 #include "proto/smtpd_data.h"
 #include "smtpd_int.h"
+#include "support/maillog.h"
 #include "support/stats.h"
 
 /* The held-back header block. */
@@ -51,12 +55,25 @@ static void up_write(struct session *s, const char *buf, size_t len)
     }
 }
 
-/* choose_account - the X-Exorelay header, else the envelope sender */
+/* accepted_rcpts - recipients upstream accepted so far */
+static size_t accepted_rcpts(const struct txn *t)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->nrcpt; i++)
+        n += t->rcpts[i].code / 100 == 2;
+    return n;
+}
+
+/* choose_account - the X-Exorelay header, else the envelope sender, names
+ * a pool; the account guessed at MAIL stays when it is one of the pool and
+ * its budget holds the recipients, else another is picked and replayed */
 static void choose_account(struct session *s, const struct hdr *h)
 {
-    const struct conf_account *want = NULL;
+    struct route want;
     struct smtp_reply err;
-    int rc = acct_from_header(s->cfg, h->buf, h->end, &want, &err);
+    int rc = route_from_header(s->cfg, h->buf, h->end, &want, &err);
+    size_t n = accepted_rcpts(&s->txn);
 
     if (rc < 0) {
         msg_warn("%s: %s", s->txn.id, err.text);
@@ -66,10 +83,13 @@ static void choose_account(struct session *s, const struct hdr *h)
         return;
     }
     if (rc == 0)
-        want = config_account_for_sender(s->cfg, s->txn.sender);
-    acct_learn(s->txn.sender, want);
-    if (!s->txn.failed && want != s->txn.acct)
-        txn_replay(s, want);
+        want.n = config_accounts_for_sender(s->cfg, s->txn.sender, want.v, ROUTE_MAX);
+    route_learn(s->txn.sender, &want);
+    s->txn.route = want;
+    if (s->txn.failed || (route_has(&want, s->txn.acct) && pick_keep(&s->txn.pick, n) == 0))
+        return;
+    if (txn_pick(s, &want, n) == 0)
+        txn_replay(s, s->txn.pick.acct);
 }
 
 /* header_end - length of the header block if buf holds all of it, else 0 */
@@ -115,13 +135,61 @@ static void forward(struct session *s, struct hdr *h, const char *buf, size_t le
     memcpy(h->buf + h->len, buf, len);
     size_t from = h->len;
     h->len += len;
-    if ((h->end = header_end(h, from)) > 0 || h->len >= HDR_MAX)
-        header_done(s, h);
+    if (h->end == 0)
+        h->end = header_end(h, from);
+    if (h->len >= HDR_MAX)
+        header_done(s, h);              /* too big to hold: stream the rest */
 }
 
-/* final_reply - submit (or not) and get the reply for the client */
+/* submit_held - the held message and its final dot; 0 with the upstream's
+ * reply in r, -1 when the connection failed (r says so) */
+static int submit_held(struct session *s, const struct hdr *h, struct smtp_reply *r)
+{
+    int rc;
+
+    if (h != NULL)
+        up_write(s, h->buf, h->len);
+    if (s->txn.failed || s->txn.up == NULL) {
+        *r = s->txn.fail;
+        return -1;
+    }
+    upstream_write(s->txn.up, ".\r\n", 3);
+    rc = upstream_read_reply(s->txn.up, r);
+    if (rc == 0)
+        txn_map_reply(s, r);
+    txn_release(s, rc == 0 && r->code != 421 ? POOL_CLEAN : POOL_CLOSE);
+    return rc;
+}
+
+/* fail_over - Exchange refused the held message with its quota: take the
+ * mailbox out and replay the transaction on another one of its pool,
+ * still inside the client's transaction (nothing final was answered).
+ * 0 when the transaction is ready for the content again */
+static int fail_over(struct session *s, struct smtp_reply *r)
+{
+    struct txn *t = &s->txn;
+    const struct conf_account *was = t->acct;
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->nrcpt; i++)
+        n += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
+    pick_settle(&t->pick, 0, 1);
+    t->quota = 0;
+    if (txn_pick(s, &t->route, n) < 0 || txn_replay(s, t->pick.acct) < 0) {
+        *r = t->fail;
+        return -1;
+    }
+    msg_info("%s: mailbox %s is out of quota; sending through %s of the same pool",
+             t->id, was ? was->mailbox : "?", t->acct->mailbox);
+    return 0;
+}
+
+/* final_reply - submit (or not) and get the reply for the client. A
+ * message held whole (h) can go through another mailbox of the pool after
+ * a quota refusal; a streamed one (h NULL) gets the 4xx, and the client's
+ * retry lands on another mailbox. */
 static void final_reply(struct session *s, const struct data_scan *ds,
-                        struct smtp_reply *r)
+                        const struct hdr *h, struct smtp_reply *r)
 {
     if (ds->bare || ds->oversize) {
         txn_abort(s, 1);
@@ -133,15 +201,9 @@ static void final_reply(struct session *s, const struct data_scan *ds,
                            " %lld bytes", ds->max_size);
         return;
     }
-    if (!s->txn.failed && s->txn.up) {
-        upstream_write(s->txn.up, ".\r\n", 3);
-        int rc = upstream_read_reply(s->txn.up, r);
-        if (rc == 0)
-            txn_map_reply(s, r);
-        txn_release(s, rc == 0 && r->code != 421 ? POOL_CLEAN : POOL_CLOSE);
-        return;
-    }
-    *r = s->txn.fail;
+    for (size_t tries = 0; tries < ROUTE_MAX; tries++)
+        if (submit_held(s, h, r) < 0 || !s->txn.quota || h == NULL || fail_over(s, r) < 0)
+            return;
 }
 
 /* answer_client - SMTP: one reply; LMTP: one per accepted recipient */
@@ -158,36 +220,38 @@ static void answer_client(struct session *s, const struct smtp_reply *r)
     }
 }
 
-/* status_word - Postfix's words for what happened to the message */
-static const char *status_word(int code)
-{
-    return code / 100 == 2 ? "sent" : code / 100 == 4 ? "deferred" : "bounced";
-}
-
-/* txn_log - one line per message, like a Postfix delivery line */
+/* txn_log - the delivery log lines of the transaction (support/maillog.h):
+ * client=, from= and one to= per recipient upstream accepted, each with
+ * the reply its client got. Refused commands were logged as they were
+ * refused (reject lines); a transaction left without recipients adds none. */
 void txn_log(struct session *s, long long size, const struct smtp_reply *final)
 {
     const struct txn *t = &s->txn;
-    size_t accepted = 0;
-    char sw[160] = "";
-    double now = now_seconds();
+    size_t  accepted = 0;
+    char    extra[600], sw[160] = "";
+    double  now = now_seconds();
+    struct maillog_msg m = {.id = t->id, .relay = t->relay, .delay = now - t->t_begin,
+                            .pace = t->t_pace, .conn = t->t_conn,
+                            .xfer = t->t_data > 0 ? now - t->t_data : 0.0};
 
     stats_message(t->acct ? t->acct->name : NULL, final);   /* exorelay status */
     for (size_t i = 0; i < t->nrcpt; i++)
-        accepted += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
+        accepted += t->rcpts[i].code / 100 == 2;
+    if (accepted == 0)
+        return;
     if (t->first_acct && t->first_acct != t->acct)
         snprintf(sw, sizeof(sw), " (switched from %s)", t->first_acct->name);
-    log_msg(final->code / 100 == 2 ? LOG_LVL_INFO : LOG_LVL_NOTICE,
-            "%s: client=%s, from=<%s>, nrcpt=%zu/%zu, size=%lld, account=%s%s,"
-            " mailbox=%s, conn=%s, delay=%.2f, delays=%.2f/%.2f, dsn=%s,"
-            " status=%s (%d %s%s%s)",
-            t->id, s->peer, t->sender ? t->sender : "", accepted,
-            t->nrcpt + t->nlocal_refused, size,
-            t->acct ? t->acct->name : "-", sw, t->acct ? t->acct->mailbox : "-",
-            t->reused ? "reused" : "new", now - t->t_begin, t->t_wait,
-            t->t_data > 0 ? now - t->t_data : 0.0,
-            final->enhanced[0] ? final->enhanced : "-", status_word(final->code),
-            final->code, final->enhanced, final->enhanced[0] ? " " : "", final->text);
+    snprintf(extra, sizeof(extra), "client=%s, account=%s%s, mailbox=%s, conn=%s", s->peer,
+             t->acct ? t->acct->name : "-", sw, t->acct ? t->acct->mailbox : "-",
+             t->reused ? "reused" : "new");
+    maillog_client(t->id, s->peer);
+    maillog_from(t->id, t->sender, size, accepted, extra);
+    for (size_t i = 0; i < t->nrcpt; i++) {
+        const struct rcpt *rc = &t->rcpts[i];
+        const struct smtp_reply *r = s->lmtp && rc->late ? rc->late : final;
+        if (rc->code / 100 == 2)
+            maillog_rcpt(&m, rc->addr, maillog_status_of(r), r);
+    }
 }
 
 /* client_lost - EOF or timeout inside DATA: nothing was answered, so the
@@ -232,10 +296,14 @@ int data_phase(struct session *s)
         cio_consume(&s->io, data_scan(&ds, p, len, s->dataout, &outlen));
         forward(s, &h, s->dataout, outlen);
     }
-    if (!h.done && !ds.bare && !ds.oversize)
-        header_done(s, &h);
+    if (!h.done && !ds.bare && !ds.oversize) {
+        if (h.end == 0)
+            h.end = h.len;
+        choose_account(s, &h);          /* the whole message is held */
+    }
+    final_reply(s, &ds, h.done ? NULL : &h, &r);
     free(h.buf);
-    final_reply(s, &ds, &r);
+    txn_settle(s, &r);
     answer_client(s, &r);
     txn_log(s, ds.size, &r);
     txn_reset(s);

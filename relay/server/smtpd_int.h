@@ -7,6 +7,7 @@
  *	smtpd_body.c   the DATA phase: header block, account decision,
  *		       streaming, final replies, the per-message log line
  *	smtpd_acct.c   account choice (guess at MAIL, X-Exorelay header)
+ *	smtpd_lmtp.c   LMTP in one flight: the whole message, then upstream
  *	smtpd_cmd.c, smtpd_data.c, smtpd_io.c: parsing, DATA rules, client I/O
  */
 #ifndef EXORELAY_SMTPD_INT_H
@@ -17,6 +18,7 @@
 
 #include "common/config.h"
 #include "pool/deliver.h"
+#include "pool/pick.h"
 #include "pool/pool.h"
 #include "proto/smtp_reply.h"
 #include "smtpd.h"
@@ -26,7 +28,9 @@
 #include "upstream/upstream.h"
 
 #define GROUP_MAX 64            /* pipelined commands relayed in one write */
-#define HDR_MAX   65536         /* header bytes held back to find X-Exorelay */
+#define HDR_MAX   65536         /* bytes held back: to find X-Exorelay, and a
+                                 * message held whole can fail over to another
+                                 * mailbox of its pool */
 
 struct smtpd_server {
     pthread_mutex_t lock;
@@ -37,6 +41,7 @@ struct smtpd_server {
     struct pools *pools;
     int     stop_fd;
     char    hostname[256];
+    int     token_outage;       /* greeting with 421: no account has a token */
 };
 
 /* A local reply queued in a group (short texts only). */
@@ -73,13 +78,18 @@ struct txn {
     const struct conf_account *acct;    /* account of up */
     const struct conf_account *first_acct; /* account before a switch */
     struct pool *pool;
+    struct route route;         /* the pool the message may go through */
+    struct pick pick;           /* the account chosen from it, reserved */
     struct upstream *up;
     int     reused;
-    int     paced;              /* pool_pace done for this message */
+    const struct conf_account *paced; /* pool_pace done for this account */
+    int     quota;              /* upstream answered Exchange's quota refusal */
     int     failed;             /* upstream unusable: reply fail to the rest */
     struct smtp_reply fail;
     double  t_begin;            /* MAIL received */
-    double  t_wait;             /* spent in pool_acquire (pace, pool, connect) */
+    double  t_pace;             /* spent in pool_pace (messages_per_minute) */
+    double  t_conn;             /* spent in pool_acquire (pool, connect) */
+    char    relay[320];         /* "host[IP]:port" of the upstream, for the log */
     double  t_data;             /* DATA phase began */
 };
 
@@ -90,7 +100,9 @@ struct session {
     char    peer[128];
     char    helo[256];
     int     greeted;            /* HELO/EHLO/LHLO seen */
-    int     lmtp;               /* LHLO: per-recipient replies after DATA */
+    int     lmtp;               /* LHLO: per-recipient replies after DATA,
+                                 * the message in one flight (smtpd_lmtp.c) */
+    int     spill_fd;           /* LMTP: the message's file, -1 until needed */
     struct txn txn;
     size_t  ngroup;
     struct group_ent group[GROUP_MAX];
@@ -108,6 +120,8 @@ void group_local(struct session *s, int code, const char *enhanced, const char *
 void group_upstream(struct session *s, enum ent_kind kind, size_t rcpt);
 int group_flush(struct session *s);
 int txn_replay(struct session *s, const struct conf_account *acct);
+int txn_pick(struct session *s, const struct route *r, size_t nrcpt);
+void txn_settle(struct session *s, const struct smtp_reply *final);
 void txn_map_reply(struct session *s, struct smtp_reply *r);
 double now_seconds(void);
 
@@ -115,10 +129,14 @@ double now_seconds(void);
 int data_phase(struct session *s);
 void txn_log(struct session *s, long long size, const struct smtp_reply *final);
 
+/* smtpd_lmtp.c */
+int lmtp_data_phase(struct session *s);
+void lmtp_close(struct session *s);
+
 /* smtpd_acct.c */
-const struct conf_account *acct_guess(const struct config *cfg, const char *sender);
-void acct_learn(const char *sender, const struct conf_account *acct);
-int acct_from_header(const struct config *cfg, const char *hdr, size_t len,
-                     const struct conf_account **acct, struct smtp_reply *err);
+void route_guess(const struct config *cfg, const char *sender, struct route *r);
+void route_learn(const char *sender, const struct route *r);
+int route_from_header(const struct config *cfg, const char *hdr, size_t len,
+                      struct route *r, struct smtp_reply *err);
 
 #endif

@@ -37,6 +37,7 @@
 #include "common/log.h"
 #include "proto/smtpd_cmd.h"
 #include "smtpd_int.h"
+#include "support/maillog.h"
 
 /* now_seconds - wall clock with microseconds, for the log's delays */
 double now_seconds(void)
@@ -45,21 +46,6 @@ double now_seconds(void)
 
     gettimeofday(&tv, NULL);
     return (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-}
-
-/* make_id - a short queue-like id for log lines, unique enough per day */
-static void make_id(char *buf, size_t size)
-{
-    static unsigned counter;
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    struct timeval tv;
-    unsigned n;
-
-    pthread_mutex_lock(&lock);
-    n = ++counter;
-    pthread_mutex_unlock(&lock);
-    gettimeofday(&tv, NULL);
-    snprintf(buf, size, "%05lX%05X", (unsigned long) (tv.tv_sec & 0xFFFFF), n & 0xFFFFF);
 }
 
 static char *xstrdup(const char *s)
@@ -79,7 +65,7 @@ void txn_begin(struct session *s, const char *sender, const char *params)
 
     txn_reset(s);
     t->active = 1;
-    make_id(t->id, sizeof(t->id));
+    maillog_new_id(t->id, sizeof(t->id));
     t->sender = xstrdup(sender);
     t->mail_params = xstrdup(params);
     t->t_begin = now_seconds();
@@ -123,6 +109,7 @@ void txn_reset(struct session *s)
     struct txn *t = &s->txn;
 
     txn_release(s, POOL_CLOSE);
+    pick_settle(&t->pick, 0, 0);        /* nothing more was sent */
     free(t->sender);
     free(t->mail_params);
     for (size_t i = 0; i < t->nrcpt; i++) {
@@ -156,6 +143,7 @@ static void txn_fail(struct session *s, const struct smtp_reply *r)
 void txn_map_reply(struct session *s, struct smtp_reply *r)
 {
     if (r->code >= 500 && strstr(r->text, "SubmissionQuotaExceeded")) {
+        s->txn.quota = 1;
         msg_warn("%s: account %s: Exchange sending quota reached, deferring: %d %s %s",
                  s->txn.id, s->txn.acct ? s->txn.acct->name : "?", r->code,
                  r->enhanced, r->text);
@@ -174,12 +162,16 @@ static int acquire(struct session *s, const struct conf_account *acct)
 
     t->acct = acct;
     t->pool = pools_get(s->srv->pools, acct);
-    if (t->pool && !t->paced) {
-        pool_pace(t->pool);             /* messages_per_minute, once */
-        t->paced = 1;
+    if (t->pool && t->paced != acct) {
+        pool_pace(t->pool);             /* messages_per_minute, once per account */
+        t->paced = acct;
     }
+    t->t_pace += now_seconds() - t0;
+    t0 = now_seconds();
     t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
-    t->t_wait += now_seconds() - t0;
+    t->t_conn += now_seconds() - t0;
+    if (t->up)
+        upstream_relay(t->up, t->relay, sizeof(t->relay));
     if (t->up == NULL) {
         if (t->pool == NULL)
             smtp_reply_set(&err, 451, "4.3.0", "no connection pool for account %s",
@@ -279,14 +271,28 @@ static size_t first_upstream(const struct session *s)
     return i;
 }
 
+/* verdict - the reply the client gets for e. Behind a refused MAIL,
+ * upstream's replies to the RCPTs and DATA are "503 need MAIL": the MAIL's
+ * own reply decides for them (a 432 must not become a 5xx on a recipient).
+ * A 503 to a RCPT is about the session, never the recipient: 451. */
+static void verdict(const struct group_ent *e, struct smtp_reply *r,
+                    const struct smtp_reply *mail_refused)
+{
+    if (e->kind != ENT_MAIL && mail_refused->code != 0)
+        *r = *mail_refused;
+    else if (e->kind == ENT_RCPT)
+        smtp_reply_defer_sequence(r);
+}
+
 /* apply - what an upstream reply means for the transaction */
 static int apply(struct session *s, const struct group_ent *e,
                  const struct smtp_reply *r, struct smtp_reply *mail_refused)
 {
     if (e->kind == ENT_MAIL && r->code / 100 != 2)
         *mail_refused = *r;
-    else if (e->kind == ENT_RCPT)
-        s->txn.rcpts[e->rcpt].code = r->code;
+    else if (e->kind == ENT_RCPT && (s->txn.rcpts[e->rcpt].code = r->code) / 100 != 2)
+        maillog_reject(s->txn.id, s->peer, "RCPT", r, s->txn.sender,
+                       s->txn.rcpts[e->rcpt].addr);
     else if (e->kind == ENT_DATA)
         return r->code == 354;
     return 0;
@@ -316,6 +322,76 @@ static int answer(struct session *s, size_t i, size_t first, int *attempts,
     return 0;
 }
 
+/* group_rcpts - recipients pipelined with MAIL (at least 1: the guess) */
+static size_t group_rcpts(const struct session *s)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->ngroup; i++)
+        n += s->group[i].kind == ENT_RCPT && !s->group[i].local;
+    return n ? n : 1;
+}
+
+/* txn_pick - choose an account of r with room for nrcpt recipients and
+ * reserve them (pick.h); the old choice is released. -1: txn.failed set
+ * to the 452 that says when room comes back */
+int txn_pick(struct session *s, const struct route *r, size_t nrcpt)
+{
+    struct txn *t = &s->txn;
+    struct smtp_reply err;
+    char names[256];
+
+    pick_settle(&t->pick, 0, 0);
+    if (pool_pick(s->srv->pools, r, nrcpt, t->acct, &t->pick, &err) == 0)
+        return 0;
+    msg_warn("%s: pool %s: %d %s %s", t->id, route_text(r, names, sizeof(names)),
+             err.code, err.enhanced, err.text);
+    txn_fail(s, &err);
+    return -1;
+}
+
+/* txn_pick_guess - at MAIL, before the header names the pool: the guessed
+ * pool, else any account with room (the header decides later, and a
+ * spent guess must not refuse mail meant for another pool) */
+static int txn_pick_guess(struct session *s, const struct route *guess, size_t nrcpt)
+{
+    struct route any = { .n = 0 };
+    struct smtp_reply err;
+
+    if (pool_pick(s->srv->pools, guess, nrcpt, NULL, &s->txn.pick, &err) == 0)
+        return 0;
+    for (size_t i = 0; i < s->cfg->naccounts && any.n < ROUTE_MAX; i++)
+        any.v[any.n++] = &s->cfg->accounts[i];
+    if (pool_pick(s->srv->pools, &any, nrcpt, NULL, &s->txn.pick, &err) == 0)
+        return 0;
+    return txn_pick(s, guess, nrcpt);   /* the guess's 452 */
+}
+
+/* txn_settle - the message is decided: count what upstream accepted in
+ * the mailbox's budget; a quota refusal takes the mailbox out */
+void txn_settle(struct session *s, const struct smtp_reply *final)
+{
+    struct txn *t = &s->txn;
+    size_t accepted = 0;
+
+    for (size_t i = 0; final->code / 100 == 2 && i < t->nrcpt; i++)
+        accepted += t->rcpts[i].code / 100 == 2 && t->rcpts[i].late == NULL;
+    pick_settle(&t->pick, accepted, t->quota);
+}
+
+/* end_refused - the transaction ended before the data (MAIL or DATA
+ * refused): log it and hand the connection back; closed after a 432 */
+static void end_refused(struct session *s, const struct smtp_reply *r)
+{
+    txn_log(s, -1, r);
+    if (s->txn.up != NULL && smtp_reply_is_session_limit(r)) {
+        pool_refused(s->txn.pool, s->txn.up, r);
+        s->txn.up = NULL;
+    }
+    txn_release(s, POOL_RSET);
+    txn_reset(s);
+}
+
 /* group_flush - relay the queued group and answer the client in order */
 int group_flush(struct session *s)
 {
@@ -325,7 +401,10 @@ int group_flush(struct session *s)
 
     if (first < s->ngroup && s->txn.up == NULL && !s->txn.failed) {
         if (s->group[first].kind == ENT_MAIL) {
-            acquire(s, acct_guess(s->cfg, s->txn.sender));
+            struct route guess;
+            route_guess(s->cfg, s->txn.sender, &guess);
+            if (txn_pick_guess(s, &guess, group_rcpts(s)) == 0)
+                acquire(s, s->txn.pick.acct);
         } else {
             smtp_reply_set(&r, 451, "4.3.0", "upstream connection lost; try again");
             txn_fail(s, &r);
@@ -345,19 +424,16 @@ int group_flush(struct session *s)
             i--;
             continue;
         }
+        verdict(e, &r, &mail_refused);
         go_data |= apply(s, e, &r, &mail_refused);
         cio_reply(&s->io, &r);
-        if (e->kind == ENT_DATA && !go_data) {
-            txn_log(s, -1, &r);
-            txn_release(s, POOL_RSET);
-            txn_reset(s);
-        }
+        if (e->kind == ENT_DATA && !go_data)
+            end_refused(s, &r);
     }
     s->ngroup = 0;
     if (mail_refused.code && s->txn.active) {
-        txn_log(s, -1, &mail_refused);
-        txn_release(s, POOL_RSET);
-        txn_reset(s);
+        maillog_reject(s->txn.id, s->peer, "MAIL", &mail_refused, s->txn.sender, NULL);
+        end_refused(s, &mail_refused);
     }
     return go_data;
 }
@@ -428,8 +504,8 @@ int txn_replay(struct session *s, const struct conf_account *acct)
     struct txn *t = &s->txn;
     struct smtp_reply r;
 
-    msg_info("%s: X-Exorelay names account %s, MAIL went to %s: switching",
-             t->id, acct->name, t->acct ? t->acct->name : "?");
+    msg_info("%s: switching from account %s to %s", t->id,
+             t->acct ? t->acct->name : "?", acct->name);
     t->first_acct = t->acct;
     txn_release(s, POOL_CLOSE);
     for (int attempt = 0; attempt < 4; attempt++) {

@@ -4,14 +4,17 @@
  * deliver ID" (exorelay-sendmail's inline delivery).
  *
  * SYNOPSIS
- *	int queue_flush(cfg, out)
+ *	int queue_flush(cfg, out, verbose)
  *		With a daemon running: leave a flush request (maildrop/f.ID)
  *		that its queue runner sees at once through inotify. Without:
  *		deliver here (root or the daemon's user only: the queue and
  *		the credentials are theirs): pick up maildrop/, try every
- *		message of queue/ once, then the reports that made. One line
- *		per message on out. Returns a <sysexits.h> status: EX_OK also
- *		when some messages were deferred (they stay queued).
+ *		message of queue/ once, then the reports that made. Quiet, as
+ *		Postfix's "sendmail -q" is, for cron: on out only a message
+ *		that failed for good with nobody to tell (moved to failed/);
+ *		with verbose one line per message and a total; problems on
+ *		stderr. Returns a <sysexits.h> status: EX_OK also when some
+ *		messages were deferred (they stay queued; the log says why).
  *	int queue_deliver_id(cfg, id, out)
  *		"exorelay queue deliver ID": one attempt at one message, in
  *		queue/ or still in maildrop/ (how exorelay-sendmail delivers
@@ -21,6 +24,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -59,12 +63,15 @@ static const char *const outcome_names[] = {
     [DELIV_BUSY] = "busy", [DELIV_GONE] = "gone",
 };
 
-/* deliver_report - one attempt at sub/ID, one line on out */
+/* deliver_report - one attempt at sub/ID; its line on out (NULL: only
+ * when it failed for good) */
 static enum spool_outcome deliver_report(struct queue_delivery *qd, const char *sub,
                                          const char *id, FILE *out, struct spool_report *rep)
 {
     spool_deliver(&qd->ctx, sub, id, -1, rep);
-    fprintf(out, "%s: %s: %s\n", id, outcome_names[rep->outcome], rep->text);
+    if (out != NULL || rep->outcome == DELIV_FAILED)
+        fprintf(out ? out : stdout, "%s: %s: %s\n", id, outcome_names[rep->outcome],
+                rep->text);
     return rep->outcome;
 }
 
@@ -88,28 +95,29 @@ static void run_queue_dir(struct queue_delivery *qd, FILE *out, int count[])
 }
 
 /* flush_here - no daemon: deliver from this process */
-static int flush_here(const struct config *cfg, FILE *out)
+static int flush_here(const struct config *cfg, FILE *out, int verbose)
 {
     struct queue_delivery qd;
     char why[512];
     int count[DELIV_GONE + 1] = {0}, flush = 0;
 
     if (!credentials_readable(cfg, why, sizeof(why))) {
-        fprintf(out, "no exorelay daemon is running, and this user %s: start "
-                "\"exorelay run\", or flush as root\n", why);
+        fprintf(stderr, "exorelay: no exorelay daemon is running, and this user %s: "
+                "start \"exorelay run\", or flush as root\n", why);
         return EX_NOPERM;
     }
     if (queue_deliver_open(cfg, &qd) < 0) {
-        fprintf(out, "cannot start deliveries (out of memory?)\n");
+        fprintf(stderr, "exorelay: cannot start deliveries (out of memory?)\n");
         return EX_SOFTWARE;
     }
     /* twice: the second round takes the reports the first one made */
     for (int round = 0; round < 2; round++)
         if (spool_scan_maildrop(cfg->spool_dir, NULL, NULL, &flush) > 0 || round == 0)
-            run_queue_dir(&qd, out, count);
+            run_queue_dir(&qd, verbose ? out : NULL, count);
     queue_deliver_close(&qd);
-    fprintf(out, "%d sent, %d deferred, %d failed\n", count[DELIV_SENT],
-            count[DELIV_DEFERRED], count[DELIV_FAILED]);
+    if (verbose)
+        fprintf(out, "%d sent, %d deferred, %d failed\n", count[DELIV_SENT],
+                count[DELIV_DEFERRED], count[DELIV_FAILED]);
     return EX_OK;
 }
 
@@ -138,17 +146,18 @@ int queue_deliver_id(const struct config *cfg, const char *id, FILE *out)
     return o == DELIV_GONE ? EX_NOINPUT : EX_OK;
 }
 
-int queue_flush(const struct config *cfg, FILE *out)
+int queue_flush(const struct config *cfg, FILE *out, int verbose)
 {
     long pid = 0;
 
     if (!spool_daemon_running(cfg->spool_dir, &pid))
-        return flush_here(cfg, out);
+        return flush_here(cfg, out, verbose);
     if (spool_request_flush(cfg->spool_dir) < 0) {
-        fprintf(out, "cannot request a queue run in %s/%s: %s\n", cfg->spool_dir,
-                SPOOL_MAILDROP, strerror(errno));
+        fprintf(stderr, "exorelay: cannot request a queue run in %s/%s: %s\n",
+                cfg->spool_dir, SPOOL_MAILDROP, strerror(errno));
         return EX_CANTCREAT;
     }
-    fprintf(out, "queue run requested from the exorelay daemon (pid %ld)\n", pid);
+    if (verbose)
+        fprintf(out, "queue run requested from the exorelay daemon (pid %ld)\n", pid);
     return EX_OK;
 }

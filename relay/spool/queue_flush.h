@@ -19,7 +19,7 @@ struct queue_delivery {
     struct spool_ctx ctx;
 };
 
-int queue_flush(const struct config *cfg, FILE *out);
+int queue_flush(const struct config *cfg, FILE *out, int verbose);
 int queue_deliver_id(const struct config *cfg, const char *id, FILE *out);
 int queue_deliver_open(const struct config *cfg, struct queue_delivery *qd);
 void queue_deliver_close(struct queue_delivery *qd);

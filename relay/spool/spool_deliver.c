@@ -29,8 +29,10 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "pool/deliver_log.h"
 #include "spool_bounce.h"
 #include "spool_deliver.h"
+#include "pool/pick.h"
 
 /* One attempt's verdicts. */
 struct attempt {
@@ -261,35 +263,62 @@ static void defer(const struct spool_ctx *ctx, struct spool_env *env,
     rep->next_attempt = env->next_attempt;
 }
 
-/* log_attempt - one line per attempt, like Postfix's "status=" lines */
+/* log_attempt - the delivery log lines of this attempt (support/maillog.h) */
 static void log_attempt(const struct spool_env *env, const struct attempt *at,
-                        const struct deliver_result *res, struct spool_report *rep)
+                        const struct conf_account *acct, const struct deliver_result *res,
+                        struct spool_report *rep)
 {
-    char final[1024];
+    struct maillog_msg m;
+    char    final[1024], extra[256];
+    struct smtp_reply r;
 
     reply_line(&res->final, final, sizeof(final));
     snprintf(rep->text, sizeof(rep->text), "%zu sent, %zu deferred, %zu failed: %.900s",
              at->nsent, at->ndeferred, at->nfailed,
              at->ndeferred ? at->temp_error : at->nfailed ? at->failed[0].diag : final);
-    msg_info("%s: from=<%s> size=%lld nrcpt=%zu attempt=%d: %s", env->id, env->sender,
-             env->size, at->ntodo, env->attempts, rep->text);
+    snprintf(extra, sizeof(extra), "account=%s, conn=%s%s, attempt=%d",
+             acct ? acct->name : "-", res->reused ? "reused" : "new",
+             res->retried ? " (retried)" : "", env->attempts);
+    deliver_log_msg(&m, env->id, env->time, res);
+    maillog_from(env->id, env->sender, env->size, at->ntodo, extra);
+    for (size_t i = 0; i < at->ntodo; i++) {
+        enum maillog_status st = MAILLOG_DEFERRED;
+        deliver_rcpt_reply(res, i, &r);
+        for (size_t k = 0; k < at->nsent; k++)
+            if (at->sent[k] == at->todo[i])
+                st = MAILLOG_SENT;
+        for (size_t k = 0; k < at->nfailed; k++) {
+            if (at->failed[k].addr != at->todo[i])
+                continue;
+            st = MAILLOG_BOUNCED;
+            if (strcmp(at->failed[k].status, "4.4.7") == 0)   /* expired */
+                smtp_reply_set(&r, 0, "4.4.7", "%.1000s", at->failed[k].diag);
+        }
+        maillog_rcpt(&m, at->todo[i], st, &r);
+    }
 }
 
 /* attempt - try the pending recipients once and act on the verdicts */
 static void attempt(const struct spool_ctx *ctx, const char *sub, struct spool_env *env,
                     int fd, struct spool_report *rep)
 {
-    const struct conf_account *acct = config_account_for_sender(ctx->cfg, env->sender);
+    const struct conf_account *acct = NULL;
+    struct route route;
     struct deliver_result res = {0};
     struct attempt at = {0};
     time_t now = time(NULL);
     int rc = -1;
 
+    /* the pool of the sender: every account whose senders match */
+    route.n = config_accounts_for_sender(ctx->cfg, env->sender, route.v, ROUTE_MAX);
     pending(env, &at);
-    if (at.ntodo > 0 && acct == NULL)
+    if (at.ntodo > 0 && route.n == 0)
         smtp_reply_set(&res.final, 451, "4.3.5", "no [account] in the configuration");
     else if (at.ntodo > 0)
-        rc = deliver_message(ctx->pools, acct, env->sender, at.todo, at.ntodo, fd, &res);
+        rc = deliver_routed(ctx->pools, &route, env->sender, at.todo, at.ntodo, fd,
+                            &res, &acct);
+    if (acct == NULL)
+        acct = route.n ? route.v[0] : NULL;
     if (rc < 0 && res.final.code == 0)  /* no reply at all: say so, as a 4xx */
         smtp_reply_set(&res.final, 451, "4.4.0", "upstream failed without a reply "
                        "(see the exorelay log)");
@@ -300,7 +329,7 @@ static void attempt(const struct spool_ctx *ctx, const char *sub, struct spool_e
     classify(rc, &res, &at);
     if (at.ndeferred > 0 && now - env->time >= ctx->cfg->queue_lifetime)
         expire(env, &at, ctx->cfg);
-    log_attempt(env, &at, &res, rep);
+    log_attempt(env, &at, acct, &res, rep);
     for (size_t i = 0; i < at.nsent; i++)
         spool_env_add(&env->done, &env->ndone, at.sent[i]);
     report_failures(ctx, env, fd, acct, &at, rep);

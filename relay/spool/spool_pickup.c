@@ -39,6 +39,7 @@
 #include "spool.h"
 #include "spool_deliver.h"
 #include "spool_pickup.h"
+#include "support/maillog.h"
 
 #define ABANDONED_AFTER 3600    /* t.ID older than this: its writer died */
 
@@ -92,8 +93,7 @@ int spool_pickup(const char *spool_dir, const char *id)
         msg_warn("%s: cannot move %s to %s: %s", id, from, to, strerror(errno));
         rc = 0;
     } else {
-        msg_info("%s: uid=%ld from=<%s> size=%lld nrcpt=%zu (queued)", id, (long) env.uid,
-                 env.sender, env.size, env.nrcpt);
+        maillog_pickup(id, (long) env.uid, env.sender, env.size, env.nrcpt);
     }
     spool_env_free(&env);
     close(fd);

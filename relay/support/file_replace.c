@@ -12,9 +12,11 @@
 
 #include "file_replace.h"
 
-/* write_all - the whole buffer, across short writes */
-static int write_all(int fd, const char *p, size_t len)
+/* fd_write_all - the whole buffer, across short writes */
+int fd_write_all(int fd, const void *buf, size_t len)
 {
+    const char *p = buf;
+
     while (len > 0) {
         ssize_t n = write(fd, p, len);
 
@@ -42,7 +44,7 @@ int file_replace(const char *path, const void *data, size_t len, mode_t mode)
         free(tmp);
         return -1;
     }
-    if (fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0
+    if (fchmod(fd, mode) == 0 && fd_write_all(fd, data, len) == 0 && fsync(fd) == 0
         && close(fd) == 0) {
         fd = -1;
         if (rename(tmp, path) == 0) {

@@ -1,8 +1,9 @@
 /*
  * Part support (relay/support/), contract: small services several parts
- * use: message counters (stats), atomic file replacement, waiting on a
- * descriptor with a deadline, the credential-readability check. Each has
- * one job and depends on nothing above proto/ and common/.
+ * use: message counters (stats), the delivery log (maillog.h), atomic
+ * file replacement, waiting on a descriptor with a deadline, the
+ * credential-readability check. Each has one job and depends on nothing
+ * above proto/ and common/.
  *
  * stats.h - message counters and the last error, per account, for
  * "exorelay status" and the metrics file (one process: the daemon).

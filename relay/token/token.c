@@ -14,6 +14,7 @@
  * the state file's flock.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -304,6 +305,37 @@ void token_engine_stats(struct token_engine *te, struct token_stats *stats)
     pthread_mutex_lock(&te->mu);
     *stats = te->stats;
     pthread_mutex_unlock(&te->mu);
+}
+
+/* token_all_failing - see token.h */
+int token_all_failing(struct token_engine *te, char *account, size_t size,
+                      struct token_diag *diag)
+{
+    time_t  now = time(NULL);
+    size_t  live = 0, failing = 0;
+    const struct token_slot *first = NULL;
+    int     all;
+
+    pthread_mutex_lock(&te->mu);
+    for (size_t i = 0; i < te->nslots; i++) {
+        const struct token_slot *slot = te->slots[i];
+        if (slot->retired)
+            continue;
+        live++;
+        if (!slot_usable(slot, now) && slot->failures > 0) {
+            failing++;
+            first = first ? first : slot;
+        }
+    }
+    /* Without the refresher nobody would notice Entra's return. */
+    all = live > 0 && failing == live && te->refresher_running;
+
+    if (all) {
+        snprintf(account, size, "%s", first->params->name);
+        *diag = first->last_diag;
+    }
+    pthread_mutex_unlock(&te->mu);
+    return all;
 }
 
 /* token_peek - see token.h */

@@ -36,6 +36,12 @@
  *		(for status): 1 a token is cached (expires, obtained set),
  *		0 none. last_failure (may be NULL) gets the last failed
  *		request's diagnosis, cause[0] == 0 when there was none.
+ *	int token_all_failing(te, account, size, &diag)
+ *		1 while no account can get a token: every account's last
+ *		fetch failed and none holds a usable token, and the
+ *		refresher runs (it is what notices Entra's return); account
+ *		and diag then name the first such account and its last
+ *		failure. Never waits on the network. 0 otherwise.
  *	int token_diag_exit(diag)
  *		the exit status for a diagnosis: 75 (EX_TEMPFAIL) or 77
  *		(EX_NOPERM)
@@ -95,6 +101,8 @@ void token_engine_reload(struct token_engine *te, const struct config *cfg);
 void token_engine_stats(struct token_engine *te, struct token_stats *stats);
 int token_peek(const struct config *cfg, const struct conf_account *acct,
                time_t *expires, time_t *obtained, struct token_diag *last_failure);
+int token_all_failing(struct token_engine *te, char *account, size_t size,
+                      struct token_diag *diag);
 int token_diag_exit(const struct token_diag *diag);
 void token_diag_line(const struct token_diag *diag, const struct conf_account *acct,
                      char *buf, size_t len);

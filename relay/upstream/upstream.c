@@ -9,12 +9,14 @@
  * Every failure during the setup becomes a local 4xx (upstream_diag.c): the
  * admin can fix it, and the client must keep its mail meanwhile.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,6 +173,22 @@ int upstream_broken(const struct upstream *up)
 time_t upstream_token_expiry(const struct upstream *up)
 {
     return up->token_expiry;
+}
+
+/* upstream_relay - "host[IP]:port" of the peer, for the delivery log */
+void upstream_relay(const struct upstream *up, char *buf, size_t size)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char    ip[INET6_ADDRSTRLEN] = "?";
+    const void *addr = NULL;
+
+    if (getpeername(up->io.fd, (struct sockaddr *) &ss, &len) == 0)
+        addr = ss.ss_family == AF_INET6 ? (const void *) &((struct sockaddr_in6 *) &ss)->sin6_addr
+            : (const void *) &((struct sockaddr_in *) &ss)->sin_addr;
+    if (addr == NULL || inet_ntop(ss.ss_family, addr, ip, sizeof(ip)) == NULL)
+        snprintf(ip, sizeof(ip), "?");
+    snprintf(buf, size, "%s[%s]:%d", up->cfg->server, ip, up->cfg->port);
 }
 
 /* upstream_idle_ok - still usable after sitting idle; no round trip */

@@ -31,6 +31,9 @@
  *	time_t upstream_token_expiry(up) when the token it authenticated with
  *					 expires
  *	void upstream_close(up, send_quit)
+ *	void upstream_relay(up, buf, size)
+ *		"smtp.office365.com[52.97.1.2]:587": the server and the
+ *		address connected to, for the delivery log (relay=)
  *
  * Added for the pool and for "exorelay test":
  *	struct upstream *upstream_open_traced(cfg, account, te, &err, fn, arg)
@@ -80,6 +83,7 @@ long long upstream_size_limit(const struct upstream *up);
 int upstream_broken(const struct upstream *up);
 time_t upstream_token_expiry(const struct upstream *up);
 void upstream_close(struct upstream *up, int send_quit);
+void upstream_relay(const struct upstream *up, char *buf, size_t size);
 
 #define UPSTREAM_STEP_BEGIN (-1)
 typedef void (*upstream_step_fn)(void *arg, const char *step, int ok, long ms,

@@ -152,6 +152,16 @@ void diag_greeting(struct smtp_reply *r, const struct config *cfg,
                  "(%s); the mail waits and is retried", cfg->server, cfg->port, q);
 }
 
+/* diag_no_greeting - connected, but the server never said 220 */
+void diag_no_greeting(struct smtp_reply *r, const struct config *cfg)
+{
+    diag_set(r, 451, "4.4.2", "%s port %d accepted the connection but sent no "
+             "greeting within %d s (connect_timeout in [upstream]); the mail waits "
+             "and is retried; check server and port in [upstream] (a firewall or "
+             "proxy may intercept the port)", cfg->server, cfg->port,
+             cfg->connect_timeout);
+}
+
 /* diag_token - no access token from Entra ID */
 void diag_token(struct smtp_reply *r, const struct conf_account *acct,
                 const struct token_diag *td)

@@ -13,6 +13,7 @@
  *	diag_tls(r, cfg, &tls_failure)                chain, name, handshake
  *	diag_no_starttls(r, cfg, reply_or_NULL)       not offered / refused
  *	diag_greeting(r, cfg, acct, reply)            no 220 (421, 432, 554)
+ *	diag_no_greeting(r, cfg)                      silent within connect_timeout
  *	diag_token(r, acct, &token_diag)
  *	diag_auth(r, cfg, acct, reply)                504, 535 5.7.3/5.7.139 ...
  *	diag_io(r, cfg, stage, errno_value)           lost or timed out
@@ -49,6 +50,7 @@ void diag_no_starttls(struct smtp_reply *r, const struct config *cfg,
                       const struct smtp_reply *reply);
 void diag_greeting(struct smtp_reply *r, const struct config *cfg,
                    const struct conf_account *acct, const struct smtp_reply *reply);
+void diag_no_greeting(struct smtp_reply *r, const struct config *cfg);
 void diag_token(struct smtp_reply *r, const struct conf_account *acct,
                 const struct token_diag *td);
 void diag_auth(struct smtp_reply *r, const struct config *cfg,

@@ -79,6 +79,14 @@ int net_connect(const char *host, int port, int timeout, struct net_failure *nf)
     return fd;
 }
 
+/* op_deadline - when the wait of one operation must end */
+static long long op_deadline(const struct upio *io)
+{
+    long long d = mono_ms() + (long long) io->timeout * 1000;
+
+    return io->deadline != 0 && io->deadline < d ? io->deadline : d;
+}
+
 /* upio_init - take over the connected socket fd */
 void upio_init(struct upio *io, int fd, int timeout)
 {
@@ -124,7 +132,7 @@ static int io_wait(struct upio *io, int ssl_rc, short plain_events, long long de
 int upio_flush(struct upio *io)
 {
     size_t  done = 0;
-    long long deadline = mono_ms() + (long long) io->timeout * 1000;
+    long long deadline = op_deadline(io);
     ssize_t n;
 
     while (!io->failed && done < io->wlen) {
@@ -218,7 +226,7 @@ static int fill(struct upio *io, long long deadline)
 /* upio_read_line - one line without its CRLF; cut to size - 1 bytes */
 int upio_read_line(struct upio *io, char *buf, size_t size, size_t *len)
 {
-    long long deadline = mono_ms() + (long long) io->timeout * 1000;
+    long long deadline = op_deadline(io);
     char   *start, *nl;
     size_t  n;
 
@@ -242,7 +250,7 @@ int upio_read_line(struct upio *io, char *buf, size_t size, size_t *len)
 int upio_starttls(struct upio *io, SSL_CTX *ctx, const char *server,
                   struct tls_failure *failure)
 {
-    long long deadline = mono_ms() + (long long) io->timeout * 1000;
+    long long deadline = op_deadline(io);
 
     /* Bytes after the 220 would be plaintext injected into the TLS session
      * (CVE-2011-0411 style): refuse rather than treat them as TLS data. */

@@ -17,6 +17,10 @@
  *	int upio_idle_ok(io)               nothing arrived while idle, still open
  *	void upio_close(io)
  *
+ * io->deadline, when set, cuts every wait short at that instant (mono_ms):
+ * upstream_open sets it so that connect_timeout bounds the TCP connection
+ * and the greeting together, whatever command_timeout says.
+ *
  * Every function returning int gives 0 or -1; after -1 the connection is
  * unusable and io->err holds the errno (ETIMEDOUT for a timeout, 0 when the
  * server closed the connection).
@@ -43,6 +47,7 @@ struct upio {
     int     fd;
     SSL    *ssl;                /* NULL before STARTTLS */
     int     timeout;
+    long long deadline;         /* 0, or no wait goes past this (mono_ms) */
     int     failed;
     int     err;
     int     wipe;               /* wbuf has held a secret */

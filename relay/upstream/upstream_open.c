@@ -65,6 +65,8 @@ static int expect(struct upstream *up, const char *step, int want,
                   struct smtp_reply *r, struct smtp_reply *err)
 {
     if (upstream_read_reply(up, r) < 0) {
+        if (up->io.deadline != 0 && up->io.err == ETIMEDOUT)
+            diag_no_greeting(r, up->cfg);   /* connect_timeout ran out */
         *err = *r;                      /* the local 4xx of a lost connection */
         report(up, step, 0, err);
         return -1;
@@ -263,12 +265,22 @@ static int connect_server(struct upstream *up, struct smtp_reply *err)
 static int setup(struct upstream *up, struct token_engine *te, struct smtp_reply *err)
 {
     struct smtp_reply r;
+    long long connect_by = mono_ms() + (long long) up->cfg->connect_timeout * 1000;
+    int     rc;
 
     if (connect_server(up, err) < 0)
         return -1;
+    /* connect_timeout, not command_timeout, bounds the connection and the
+     * greeting together: a server that accepts and never speaks must not
+     * hold us for the much longer command_timeout. */
     snprintf(up->stage, sizeof(up->stage), "waiting for the greeting");
     begin(up, "greeting");
-    if (expect(up, "greeting", 220, &r, err) < 0) {
+    up->io.timeout = up->cfg->connect_timeout;
+    up->io.deadline = connect_by;
+    rc = expect(up, "greeting", 220, &r, err);
+    up->io.deadline = 0;
+    up->io.timeout = up->cfg->command_timeout;
+    if (rc < 0) {
         if (r.code != 0 && !up->broken)
             diag_greeting(err, up->cfg, up->acct, &r);
         return -1;

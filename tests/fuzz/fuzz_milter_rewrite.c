@@ -1,7 +1,7 @@
 /*
  * fuzz_milter_rewrite.c - libFuzzer target: the milter's sender rewrite
  * (milter/rewrite.c) with the address parser (milter/addr.c) and the
- * display-name maker (milter/phrase.c) underneath.
+ * display-name maker (common/phrase.c) underneath.
  *
  * Input, field mode (byte 0 < 16): byte 0 holds flags (bit 0: the
  * message has a Reply-To; bits 1-2: how many From headers, 0-3; bit 3:
@@ -34,7 +34,8 @@
  *    the original is recorded;
  *  - every original From is recorded, unfolded;
  *  - phrase_make() of the original comment or of any text gives a display
- *    name that parses back as one display name in front of an address.
+ *    name that parses back as one display name in front of an address;
+ *    encoded, it is RFC 2047 words of at most 75 characters each.
  */
 #include <ctype.h>
 #include <strings.h>
@@ -42,13 +43,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "milter/addr.h"
+#include "common/addr.h"
 #include "milter/classify.h"
 #include "common/conf_value.h"
 #include "common/config.h"
 #include "fuzz.h"
 #include "milter/msg.h"
-#include "milter/phrase.h"
+#include "common/phrase.h"
 #include "milter/rewrite.h"
 
 /* next_field - the NUL-terminated field at *p (or "" past the end) */
@@ -92,6 +93,15 @@ static void names_only(const char *value, const char *addr)
     addr_list_free(&list);
 }
 
+/* needs_encoding - text phrase_make() encodes: non-ASCII or controls */
+static int needs_encoding(const char *t)
+{
+    for (; *t; t++)
+        if ((unsigned char) *t >= 0x7f || ((unsigned char) *t < 0x20 && *t != '\t'))
+            return 1;
+    return 0;
+}
+
 /* check_phrase - a made display name parses back as one (the text has no
  * line ends: it comes from an unfolded header, the config or an SMTP line) */
 static void check_phrase(const char *raw, int may_encode)
@@ -101,6 +111,14 @@ static void check_phrase(const char *raw, int may_encode)
 
     CHECK(ph != NULL);
     no_line_end(ph);
+    if (may_encode && needs_encoding(text)) {  /* RFC 2047: no word over 75 */
+        for (const char *w = ph; *w; w += strspn(w, " ")) {
+            size_t  n = strcspn(w, " ");
+
+            CHECK(n <= 75 && strncmp(w, "=?UTF-8?B?", 10) == 0 && w[n - 1] == '=');
+            w += n;
+        }
+    }
     if (asprintf(&value, "%s <a@b.example>", ph) < 0)
         abort();
     names_only(value, "a@b.example");

@@ -7,7 +7,8 @@
  * command phase. It goes through a socket pair and is read line by line
  * as the server does (a line too long is refused, not cut); every line
  * goes through smtpd_verb(), and MAIL/RCPT lines through smtpd_path(),
- * smtpd_params_check() and smtpd_params_upstream().
+ * smtpd_params_check(), smtpd_params_upstream() and smtpd_param_value()
+ * (the relay and exorelay-sendmail -bs share this parser).
  *
  * Invariants:
  *  - a line handed out fits its buffer and holds no LF;
@@ -16,7 +17,8 @@
  *  - every refusal is a 5xx reply with an enhanced code;
  *  - the parameters for upstream are a space-separated selection of the
  *    client's own parameters, fit their buffer, and name only extensions
- *    the upstream offered (BODY=7BIT needs none).
+ *    the upstream offered (BODY=7BIT needs none);
+ *  - a parameter's value fits its buffer and is the client's own text.
  */
 #include <strings.h>
 #include <sys/socket.h>
@@ -95,6 +97,25 @@ static void check_upstream_params(const char *params, unsigned mask)
     CHECK(*p == 0);
 }
 
+/* check_param_values - what exorelay-sendmail -bs reads from a checked
+ * list: each value fits its buffer, holds no space, and follows its
+ * "NAME=" in the client's own parameters */
+static void check_param_values(const char *params)
+{
+    static const char *const names[] = {"SIZE", "BODY", "RET", "ENVID", "NOTIFY", "ORCPT"};
+    char    v[24], want[40];
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *got = smtpd_param_value(params, names[i], v, sizeof(v));
+
+        if (got == NULL)
+            continue;
+        CHECK(got == v && strlen(v) < sizeof(v) && strchr(v, ' ') == NULL);
+        snprintf(want, sizeof(want), "%s=%s", names[i], v);
+        CHECK(strcasestr(params, want) != NULL);
+    }
+}
+
 /* check_path - MAIL FROM: / RCPT TO: */
 static void check_path(char *args, const char *keyword, int is_rcpt, unsigned mask)
 {
@@ -119,6 +140,7 @@ static void check_path(char *args, const char *keyword, int is_rcpt, unsigned ma
     } else {
         CHECK(msize >= 0);
         check_upstream_params(params, mask);
+        check_param_values(params);
     }
     free(copy);
 }

@@ -271,3 +271,19 @@ account = nobody
 }
 for k, v in CONF.items():
     put("config", k, v)
+
+# fuzz_addr: a header value or a recipient argument, as it comes.
+ADDR = {
+    "list": b'a@b.example, "Doe, John" <john@d.example>, jane@y.example (Jane Y)',
+    "group": b"team: x@e.example, y@e.example;, z@e.example",
+    "empty-group": b"undisclosed-recipients:;",
+    "route": b"<@relay.example:user@e.example>",
+    "quoted-local": b'"odd user"@e.example',
+    "literal": b"postmaster@[192.0.2.1], root",
+    "encoded-name": b"=?UTF-8?B?U3TDtnJ1bmc=?= <alarm@host.example>",
+    "folded": b"Cron Daemon\r\n <root@host.example>",
+    "control": b"a@b\x01.example",
+    "unterminated": b'"open <a@b (comment',
+}
+for k, v in ADDR.items():
+    put("addr", k, v)

@@ -24,6 +24,15 @@ test("forged tags on classified mail", function()
     mt.disconnect(conn)
 end)
 
+test("an account pool in the tag", function()
+    local conn = connect()
+    local r = message(conn, "<app@app.example>", {"<ops@example.com>"},
+                      {{"From", "app@app.example"}, {"X-Bulk", "yes"}, {"Subject", "bulk"}})
+    check(r == SMFIR_CONTINUE and added(conn, "X-Exorelay") == "class=bulk; account=main,portal",
+          "a class with account = main, portal tags account=main,portal (the relay picks one)")
+    mt.disconnect(conn)
+end)
+
 test("aborted message", function()
     local conn = connect()
     start(conn, "<root@host.example>", {"<ops@example.com>"})

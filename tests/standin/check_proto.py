@@ -280,6 +280,41 @@ def assertion_post(env, app, assertion):
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
 
 
+def check_held(env, tok):
+    """check_held - sessions held by "another host" (POST /hold) count
+    against the limit; with session_limit_at MAIL the 432 answers MAIL and
+    the pipelined RCPT and BDAT behind it get 503."""
+    ctl(env, "POST", "/reset")
+    r = ctl(env, "POST", "/hold", {"mailbox": MAILBOX, "sessions": 3})
+    ok(r == {"held": {MAILBOX: 3}}, "POST /hold: 3 sessions held elsewhere", r)
+    s = Smtp(env.smtp_port, env.ca)
+    code, lines = s.login(MAILBOX, tok)
+    ok(lines == ["432 4.3.2 Concurrent connections limit exceeded."],
+       "held at the limit: AUTH gets 432 (session_limit_at AUTH, the default)", lines)
+    s.close()
+    ctl(env, "POST", "/scenario", {"smtp": {"session_limit_at": "MAIL"}})
+    s = Smtp(env.smtp_port, env.ca)
+    code, lines = s.login(MAILBOX, tok)
+    ok(code == 235, "session_limit_at MAIL: AUTH succeeds", lines)
+    content = message()
+    s.send("MAIL FROM:<%s>\r\nRCPT TO:<r@example.com>\r\nBDAT %d LAST\r\n"
+           % (MAILBOX, len(content)))
+    s.send(content)
+    r = [s.reply() for _ in range(3)]
+    ok([x[1][0] for x in r] == ["432 4.3.2 Concurrent connections limit exceeded.",
+                                "503 5.5.2 Need mail command", "503 5.5.2 Need mail command"],
+       "MAIL 432, then 503 to the RCPT and BDAT pipelined behind it", r)
+    ctl(env, "POST", "/hold", {"mailbox": MAILBOX, "sessions": 2})
+    code, lines = s.cmd("MAIL FROM:<%s>" % MAILBOX)
+    ok(code == 250, "a slot freed: the next MAIL of the same session is accepted", lines)
+    st = ctl(env, "GET", "/stats")
+    ok(st["concurrent"].get(MAILBOX) == 1 and st["held"] == {MAILBOX: 2}
+       and st["concurrency_refused"] == 2, "stats: concurrent 1, held 2, refused 2", st)
+    s.close()
+    ctl(env, "POST", "/hold", {"mailbox": MAILBOX, "sessions": 0})
+    ctl(env, "POST", "/scenario", {"smtp": {"session_limit_at": "AUTH"}})
+
+
 def check_assertions(env):
     app = env.app("main")
     with open(os.path.join(env.clients, "main.key"), "rb") as f:
@@ -485,6 +520,7 @@ def main():
     check_limits(env, tok)
     check_sendas_bdat(env, tok)
     check_concurrency(env, tok)
+    check_held(env, tok)
     check_assertions(env)
     check_control(env, tok)
     check_idle(env, tok)

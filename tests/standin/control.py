@@ -13,6 +13,8 @@ SYNOPSIS
     POST /scenario           merge a fragment; ?replace=1 replaces it whole
     GET  /messages           envelopes of the recorded messages
     POST /revoke             forget every issued token (they then fail AUTH)
+    POST /hold               {"mailbox": M, "sessions": N}: other hosts hold
+                             N sessions of M (0 frees them)
     GET  /health             {"ok": true}
 
 Answers are JSON objects; errors are {"error": "..."} with status 400/404.
@@ -103,6 +105,12 @@ def _faults_post(st, body, query, log):
     return faults
 
 
+def _hold(st, body, query, log):
+    held = st.hold(str(body["mailbox"]), int(body["sessions"]))
+    log("control: sessions held elsewhere now %s" % json.dumps(held, sort_keys=True))
+    return {"held": held}
+
+
 def _reset(st, body, query, log):
     st.reset()
     return st.stats()
@@ -118,6 +126,7 @@ ROUTES = {
     ("POST", "/scenario"): _scenario_post,
     ("GET", "/messages"): lambda st, b, q, l: {"messages": st.messages()},
     ("POST", "/revoke"): lambda st, b, q, l: {"revoked": st.revoke_tokens()},
+    ("POST", "/hold"): _hold,
     ("GET", "/health"): lambda st, b, q, l: {"ok": True},
 }
 

@@ -29,6 +29,7 @@ ADDR_RE = re.compile(r"^(FROM|TO):\s*<([^<>]*)>\s*(.*)$", re.I)
 SIZE_RE = re.compile(r"(?:^|\s)SIZE=(\d+)", re.I)
 MSGID_RE = re.compile(rb"(?im)^message-id:[ \t]*(<[^>\r\n]*>)")
 FROM_RE = re.compile(rb"(?im)^from:((?:.*)(?:\r\n[ \t].*)*)")
+LIMIT_REPLY = "432 4.3.2 Concurrent connections limit exceeded."
 
 
 class Abort(Exception):
@@ -48,6 +49,7 @@ class Session:
         self.tls = False
         self.helo = None
         self.auth = None            # (mailbox dict, app dict, grant dict)
+        self.slot = None            # mailbox whose session limit counts us
         self.pending = None         # accepted message not yet recorded
         self._txn_reset()
 
@@ -93,8 +95,8 @@ class Session:
             pass
         finally:
             self._commit_pending()
-            if self.auth:
-                self.st.session_close(self.auth[0]["address"].lower())
+            if self.slot:
+                self.st.session_close(self.slot)
             self.c.close()
 
     def _idle_timeout(self):
@@ -242,9 +244,8 @@ class Session:
             self.st.count("auth_failed")
             return self.reply("501 5.5.2 Cannot Decode response")
         user, why, refusal = self._check_token(raw)
-        if refusal is None and not self.st.session_open(
-                user["address"].lower(), int(self.sc.data["smtp"]["max_sessions_per_mailbox"])):
-            why, refusal = "concurrent sessions", "432 4.3.2 Concurrent connections limit exceeded."
+        if refusal is None and self._limit_at() == "AUTH" and not self._take_slot(user):
+            why, refusal = "concurrent sessions", LIMIT_REPLY
         if refusal:
             self.st.count("auth_failed")
             self.log("session %s: AUTH refused: %s" % (self.id, why))
@@ -252,6 +253,17 @@ class Session:
         self.auth = user, self._app, self._grant
         self.st.count("auth_ok")
         self.reply("235 2.7.0 Authentication successful")
+
+    def _limit_at(self):
+        return str(self.sc.data["smtp"].get("session_limit_at", "AUTH")).upper()
+
+    def _take_slot(self, mbox):
+        """_take_slot - count this session against the mailbox's limit; False
+        when the mailbox (with the sessions other hosts hold) is at it."""
+        if self.slot is None and self.st.session_open(
+                mbox["address"].lower(), int(self.sc.data["smtp"]["max_sessions_per_mailbox"])):
+            self.slot = mbox["address"].lower()
+        return self.slot is not None
 
     def _check_token(self, raw):
         """_check_token - (mailbox, why, None) on success, else a refusal."""
@@ -293,6 +305,9 @@ class Session:
             return self.reply("530 5.7.57 Client not authenticated to send mail.")
         if self.mail_from is not None:
             return self.reply("503 5.5.2 Sender already specified")
+        if self._limit_at() == "MAIL" and not self._take_slot(self.auth[0]):
+            self.log("session %s: MAIL refused: concurrent sessions" % self.id)
+            return self.reply(LIMIT_REPLY)
         m = ADDR_RE.match(arg)
         if not m or m.group(1).upper() != "FROM":
             return self.reply("501 5.1.7 Invalid address")

@@ -22,7 +22,10 @@ pipelining server behaves, and it makes the round-trip count meaningful.
 A round trip is counted each time the server has answered everything it
 read and now waits for the client while a mail transaction is open
 (in_txn). delay_fn() gives the emulated network delay in seconds, slept
-once per such batch of replies.
+once per such batch of replies. A wait for the rest of a BDAT chunk is no
+round trip (and is not delayed): the client owes those bytes and sends
+them without waiting for any reply, so replies flushed meanwhile (to MAIL
+and RCPT of a large one-flight message) cost it nothing.
 """
 import socket
 import time
@@ -52,6 +55,7 @@ class Conn:
         self.out = []
         self.in_txn = False
         self.rt = 0
+        self.owed = False           # inside a BDAT chunk: the client is not waiting
         self.on_wait = None
 
     def reply(self, text):
@@ -72,11 +76,11 @@ class Conn:
     def _fill(self):
         """_fill - answer what was read, then wait for more bytes."""
         if self.out:
-            if self.in_txn:
+            if self.in_txn and not self.owed:
                 self.rt += 1
             if self.on_wait:
                 self.on_wait()
-            d = self.delay_fn()
+            d = 0 if self.owed else self.delay_fn()
             if d:
                 time.sleep(d)
             self.flush()
@@ -144,8 +148,12 @@ class Conn:
 
     def read_bytes(self, n):
         self._compact()
-        while len(self.buf) < n:
-            self._fill()
+        self.owed = True
+        try:
+            while len(self.buf) < n:
+                self._fill()
+        finally:
+            self.owed = False
         data = bytes(self.buf[:n])
         self.pos = n
         return data

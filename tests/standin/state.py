@@ -17,6 +17,8 @@ valid across a restart; message numbers continue after existing records.
     st.jti_seen(client_id, jti, exp)    True if replayed (and remembers it)
     st.session_open(mailbox) -> bool    False when the mailbox has too many
     st.session_close(mailbox)
+    st.hold(mailbox, n)                 n sessions held by other hosts (count
+                                        against the limit; 0 frees them)
     st.rate_delay(mbox, limit, window)  seconds to hold a message (rate limit)
     st.quota_take(mbox, nrcpt, per_day) False when over the recipient quota
     st.record(content, meta) -> id      store an accepted message
@@ -51,6 +53,7 @@ class State:
         self.tokens = {}
         self.jtis = {}
         self.sessions = {}
+        self.held = {}
         self.rate = {}
         self.quota = {}
         self.faults = {}
@@ -78,6 +81,7 @@ class State:
             s = dict(self.c)
             s["max_concurrent"] = dict(self.max_conc)
             s["concurrent"] = {m: n for m, n in self.sessions.items() if n}
+            s["held"] = {m: n for m, n in self.held.items() if n}
             s["round_trips_last"] = self.rt_last
             m = s["messages"]
             s["round_trips_avg"] = round(s["round_trips"] / m, 3) if m else 0
@@ -182,7 +186,7 @@ class State:
     def session_open(self, mbox, limit):
         with self.lock:
             n = self.sessions.get(mbox, 0)
-            if n >= limit:
+            if n + self.held.get(mbox, 0) >= limit:
                 self.c["concurrency_refused"] += 1
                 return False
             self.sessions[mbox] = n + 1
@@ -192,6 +196,13 @@ class State:
     def session_close(self, mbox):
         with self.lock:
             self.sessions[mbox] = max(0, self.sessions.get(mbox, 0) - 1)
+
+    def hold(self, mbox, n):
+        """hold - another host holds n sessions of mbox (Exchange counts them
+        against its limit; our own sessions stay as they are)."""
+        with self.lock:
+            self.held[mbox.lower()] = max(0, int(n))
+            return {m: k for m, k in self.held.items() if k}
 
     # Exchange's per-mailbox limits (as Microsoft documents them)
 

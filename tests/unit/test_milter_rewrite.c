@@ -8,8 +8,8 @@
 
 #include <openssl/evp.h>
 
-#include "milter/addr.h"
-#include "milter/phrase.h"
+#include "common/addr.h"
+#include "common/phrase.h"
 #include "milter/rewrite.h"
 #include "tap.h"
 

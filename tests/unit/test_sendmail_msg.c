@@ -9,7 +9,6 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "sendmail/addr_list.h"
 #include "spool/dsn.h"
 #include "sendmail/sendmail_msg.h"
 #include "tap.h"
@@ -26,7 +25,7 @@ static void test_addr_list(void)
     char **v = NULL;
     size_t n = 0;
 
-    is_int(addr_list_parse("a@b.com, \"Doe, John\" <john@d.org>, jane@y.net (Jane Y)",
+    is_int(sendmail_addr_list("a@b.com, \"Doe, John\" <john@d.org>, jane@y.net (Jane Y)",
                            &v, &n), 3, "three addresses with display names and comments");
     is_str(v[0], "a@b.com", "bare address");
     is_str(v[1], "john@d.org", "angle address with a quoted comma in the name");
@@ -34,24 +33,26 @@ static void test_addr_list(void)
     free_vec(v, n);
     v = NULL;
     n = 0;
-    is_int(addr_list_parse("team: x@e.com, y@e.com;, z@e.com", &v, &n), 3, "a group");
+    is_int(sendmail_addr_list("team: x@e.com, y@e.com;, z@e.com", &v, &n), 3, "a group");
     is_str(v[0], "x@e.com", "group member");
     is_str(v[2], "z@e.com", "address after the group");
     free_vec(v, n);
     v = NULL;
     n = 0;
-    is_int(addr_list_parse("undisclosed-recipients:;", &v, &n), 0, "an empty group");
-    is_int(addr_list_parse("<@relay.example:user@e.com>", &v, &n), 1, "a source route");
+    is_int(sendmail_addr_list("undisclosed-recipients:;", &v, &n), 0, "an empty group");
+    is_int(sendmail_addr_list("<@relay.example:user@e.com>", &v, &n), 1, "a source route");
     is_str(v[0], "user@e.com", "route dropped");
     free_vec(v, n);
     v = NULL;
     n = 0;
-    is_int(addr_list_parse("\"odd user\"@e.com", &v, &n), 1, "quoted local part");
+    is_int(sendmail_addr_list("\"odd user\"@e.com", &v, &n), 1, "quoted local part");
     is_str(v[0], "\"odd user\"@e.com", "kept with its quotes");
     free_vec(v, n);
     v = NULL;
     n = 0;
-    is_int(addr_list_parse("a@b\x01.com", &v, &n), -1, "a control character is refused");
+    is_int(sendmail_addr_list("a@b\x01.com", &v, &n), -1, "a control character is refused");
+    is_int(sendmail_addr_list("a@b\n.com", &v, &n), -1, "a line break is refused, not unfolded");
+    is_int(sendmail_addr_list("<>, Just A Name <>", &v, &n), 0, "no address, nothing added");
     free_vec(v, n);
 }
 

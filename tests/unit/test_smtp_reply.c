@@ -86,5 +86,26 @@ int main(void)
     ok(smtp_reply_is_quota(&r), "SubmissionQuotaExceeded is recognised");
     feed(&r, auth);
     ok(!smtp_reply_is_quota(&r), "a 535 is not a quota refusal");
+
+    const char *limit[] = {"432 4.3.2 Concurrent connections limit exceeded.", NULL};
+    const char *older[] = {"432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", NULL};
+    feed(&r, limit);
+    ok(smtp_reply_is_session_limit(&r), "432 4.3.2 Concurrent connections: a session limit");
+    feed(&r, older);
+    ok(smtp_reply_is_session_limit(&r), "432 4.3.2 ... sender thread limit: a session limit");
+    smtp_reply_set(&r, 451, "4.3.2", "exorelay: ... refused (432 4.3.2 Concurrent "
+                   "connections limit exceeded.): ...");
+    ok(smtp_reply_is_session_limit(&r), "a local 4xx quoting it: a session limit");
+    smtp_reply_set(&r, 421, "4.3.2", "Service shutting down");
+    ok(!smtp_reply_is_session_limit(&r), "another 4.3.2 is not");
+
+    const char *bad_seq[] = {"503 5.5.2 Need mail command", NULL};
+    feed(&r, bad_seq);
+    ok(smtp_reply_defer_sequence(&r), "a 503 is deferred");
+    is_int(r.code, 451, "... as a 451");
+    is_str(r.enhanced, "4.5.1", "... 4.5.1");
+    ok(strstr(r.text, "(503 5.5.2 Need mail command)") != NULL, "... quoting it");
+    feed(&r, auth);
+    ok(!smtp_reply_defer_sequence(&r) && r.code == 535, "a 535 is left alone");
     return done_testing();
 }

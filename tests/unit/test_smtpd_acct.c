@@ -1,7 +1,9 @@
 /*
  * test_smtpd_acct.c - account choice of the SMTP server: the X-Exorelay
  * header (folded, case, class only, unknown names), the MAIL-time guess
- * (mailbox match, senders globs, learned decisions).
+ * (mailbox match, senders globs, learned decisions); account pools: a
+ * class's "account = a, b", account=a,b in the tag, several accounts whose
+ * senders match.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,20 +35,36 @@ static struct config *load(const char *dir)
             "client_id = 2a826780-08fd-4594-b31f-0a8198389f08\n"
             "client_secret_file = %s\nmailbox = second@contoso.onmicrosoft.com\n"
             "senders = *@ops.example.org\n"
-            "[class alarm]\nmatch_from = root@*\naccount = second\n",
-            dir, dir, secret, secret);
+            "[account third]\ntenant = contoso.onmicrosoft.com\n"
+            "client_id = 2a826780-08fd-4594-b31f-0a8198389f08\n"
+            "client_secret_file = %s\nmailbox = third@contoso.onmicrosoft.com\n"
+            "senders = *@ops.example.org\n"
+            "[class alarm]\nmatch_from = root@*\naccount = second\n"
+            "[class bulk]\nmatch_from = bulk@*\naccount = main, third, second\n"
+            "send_as = alerts@contoso.onmicrosoft.com\n",
+            dir, dir, secret, secret, secret);
     fclose(fp);
     return config_load(path, stderr, &nerr);
 }
 
 static int from_header(const struct config *cfg, const char *hdr, const char **name)
 {
-    const struct conf_account *a = NULL;
+    struct route r;
+    static char names[256];
     static struct smtp_reply err;       /* *name may point into it */
-    int rc = acct_from_header(cfg, hdr, strlen(hdr), &a, &err);
+    int rc = route_from_header(cfg, hdr, strlen(hdr), &r, &err);
 
-    *name = rc > 0 ? a->name : rc < 0 ? err.enhanced : "none";
+    *name = rc > 0 ? route_text(&r, names, sizeof(names)) : rc < 0 ? err.enhanced : "none";
     return rc;
+}
+
+static const char *guess(const struct config *cfg, const char *sender)
+{
+    struct route r;
+    static char names[256];
+
+    route_guess(cfg, sender, &r);
+    return route_text(&r, names, sizeof(names));
 }
 
 int main(void)
@@ -79,15 +97,25 @@ int main(void)
     from_header(cfg, "X-Exorelay: account=second\r\nX-Exorelay: account=main\r\n\r\n", &name);
     is_str(name, "second", "the first tag counts");
 
-    is_str(acct_guess(cfg, "second@contoso.onmicrosoft.com")->name, "second",
+    from_header(cfg, "X-Exorelay: class=bulk\r\n\r\n", &name);
+    is_str(name, "main,third,second", "class alone means the class's pool, in its order");
+    from_header(cfg, "X-Exorelay: class=bulk; account=third,second\r\n\r\n", &name);
+    is_str(name, "third,second", "account= may name a pool");
+    is_int(from_header(cfg, "X-Exorelay: account=third,nosuch\r\n\r\n", &name), -1,
+           "a pool with an unknown account refused");
+
+    is_str(guess(cfg, "second@contoso.onmicrosoft.com"), "second",
            "guess: the account whose mailbox is the sender");
-    is_str(acct_guess(cfg, "x@ops.example.org")->name, "second", "guess: senders globs");
-    is_str(acct_guess(cfg, "root@host.example")->name, "main", "guess: default account");
-    acct_learn("root@host.example", config_account(cfg, "second"));
-    is_str(acct_guess(cfg, "ROOT@host.example")->name, "second",
-           "guess: the account the sender's last message was decided for");
-    acct_learn("root@host.example", config_account(cfg, "main"));
-    is_str(acct_guess(cfg, "root@host.example")->name, "main", "guess: a new decision replaces it");
+    is_str(guess(cfg, "x@ops.example.org"), "second,third",
+           "guess: every account whose senders globs match (a pool)");
+    is_str(guess(cfg, "root@host.example"), "main", "guess: default account");
+    struct route r = { { config_account(cfg, "second") }, 1 };
+    route_learn("root@host.example", &r);
+    is_str(guess(cfg, "ROOT@host.example"), "second",
+           "guess: the pool the sender's last message was decided for");
+    r = (struct route) { { config_account(cfg, "main"), config_account(cfg, "third") }, 2 };
+    route_learn("root@host.example", &r);
+    is_str(guess(cfg, "root@host.example"), "main,third", "guess: a new decision replaces it");
     config_free(cfg);
     return done_testing();
 }

@@ -144,11 +144,27 @@ static void replies(void)
     free(c);
 }
 
+/* param_values - NAME=value out of a checked list (exorelay-sendmail -bs) */
+static void param_values(void)
+{
+    char    buf[16];
+
+    ok(smtpd_param_value("SIZE=12 RET=HDRS ENVID=abc", "ret", buf, sizeof(buf))
+       && strcmp(buf, "HDRS") == 0, "RET= found, case-insensitively: %s", buf);
+    ok(smtpd_param_value("SIZE=12 RET=HDRS ENVID=abc", "ENVID", buf, sizeof(buf))
+       && strcmp(buf, "abc") == 0, "the last parameter: %s", buf);
+    ok(smtpd_param_value("RETX=1 SMTPUTF8", "RET", buf, sizeof(buf)) == NULL,
+       "RETX= is not RET=; a bare keyword has no value");
+    ok(smtpd_param_value("ENVID=0123456789abcdefXYZ", "ENVID", buf, sizeof(buf))
+       && strlen(buf) == sizeof(buf) - 1, "a long value is cut to the buffer");
+}
+
 int main(void)
 {
     verbs();
     paths();
     params();
+    param_values();
     line_limit();
     replies();
     return done_testing();

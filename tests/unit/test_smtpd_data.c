@@ -19,6 +19,8 @@ struct result {
     long long size;
 };
 
+static int unstuff;             /* scan for BDAT: drop the stuffing dots */
+
 /* scan - feed in chunks of chunk bytes (0: all at once) */
 static void scan(const char *in, size_t len, size_t chunk, long long max,
                  struct result *r)
@@ -29,6 +31,7 @@ static void scan(const char *in, size_t len, size_t chunk, long long max,
 
     memset(r, 0, sizeof(*r));
     data_scan_init(&ds, max);
+    ds.unstuff = unstuff;
     while (off < len && !ds.done) {
         size_t n = chunk && len - off > chunk ? chunk : len - off, outlen;
         size_t used = data_scan(&ds, in + off, n, out, &outlen);
@@ -96,6 +99,20 @@ static void empty_and_dots(void)
     is_str(r.out, "a.\r\n", "a dot inside a line is plain content");
 }
 
+static void unstuffed(void)
+{
+    const char *msg = "Subject: hi\r\n\r\n..dot line\r\n..\r\n...x\r\na.b\r\n.\r\n";
+    struct result r;
+
+    unstuff = 1;
+    scan(msg, strlen(msg), 0, 0, &r);
+    is_str(r.out, "Subject: hi\r\n\r\n.dot line\r\n.\r\n..x\r\na.b\r\n",
+           "unstuff: the content itself, each line's stuffing dot removed (for BDAT)");
+    is_int(r.size, (long long) r.outlen, "unstuff: size is exactly the bytes emitted");
+    ok(same_every_split(msg, 0), "unstuff: any split of the input gives the same result");
+    unstuff = 0;
+}
+
 /* smuggle - payload that must not end the data where a lax server would */
 static void smuggle(const char *payload, const char *name)
 {
@@ -151,6 +168,7 @@ int main(void)
 {
     clean_message();
     empty_and_dots();
+    unstuffed();
     bare_line_ends();
     size_limit();
     return done_testing();

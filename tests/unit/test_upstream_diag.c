@@ -132,6 +132,8 @@ int main(void)
     check(&r, "timeout", 451, "within 300 s", "after DATA", NULL);
     diag_io(&r, &cfg, "after MAIL", 0);
     check(&r, "lost", 451, "lost", "closed by the server", NULL);
+    diag_no_greeting(&r, &cfg);
+    check(&r, "silent", 451, "no greeting", "connect_timeout", "[upstream]");
 
     up = upstream(554, "5.2.0", "STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. 0.35250:0A00B384, 1.36674:0A000000, 1.61250:00000000, 1.45378:02000000, 1.44866:4E040000[EndDiagnosticData]");
     ok(diag_soften_quota(&up, &acct) == 1, "quota refusal is softened");
