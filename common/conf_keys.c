@@ -33,6 +33,8 @@ static const struct conf_key relay_keys[] = {
     KEY("max_recipients", int, "500", max_recipients, .min = 1, .max = 100000),
     KEY("idle_timeout", duration, "300", idle_timeout, .min = 1, .max = 86400),
     KEY("data_timeout", duration, "300", data_timeout, .min = 1, .max = 86400),
+    KEY("data_total_timeout", duration, "600", data_total_timeout, .min = 1, .max = 86400),
+    KEY("pool_wait_timeout", duration, "60", pool_wait_timeout, .min = 1, .max = 3600),
     KEY("socket_owner", username, NONE, socket_owner),
     KEY("socket_group", username, NONE, socket_group),
     KEY("socket_mode", mode, "0660", socket_mode),
