@@ -84,6 +84,7 @@ extern const struct conf_type
     conf_t_bool,                /* (int) yes/no */
     conf_t_log_level,           /* (enum log_level) */
     conf_t_jwt_alg,             /* (enum jwt_alg) */
+    conf_t_transport,           /* (enum transport) */
     conf_t_listen_list,         /* (struct listen_addr *, size_t) */
     conf_t_cidr_list,           /* (struct cidr *, size_t) */
     conf_t_glob_list,           /* (struct strlist) address globs */

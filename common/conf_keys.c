@@ -33,6 +33,8 @@ static const struct conf_key relay_keys[] = {
     KEY("max_recipients", int, "500", max_recipients, .min = 1, .max = 100000),
     KEY("idle_timeout", duration, "300", idle_timeout, .min = 1, .max = 86400),
     KEY("data_timeout", duration, "300", data_timeout, .min = 1, .max = 86400),
+    KEY("data_total_timeout", duration, "600", data_total_timeout, .min = 1, .max = 86400),
+    KEY("pool_wait_timeout", duration, "60", pool_wait_timeout, .min = 1, .max = 3600),
     KEY("socket_owner", username, NONE, socket_owner),
     KEY("socket_group", username, NONE, socket_group),
     KEY("socket_mode", mode, "0660", socket_mode),
@@ -52,6 +54,7 @@ static const struct conf_key upstream_keys[] = {
     KEY("pool_idle", duration, "60", pool_idle, .min = 0, .max = 3600),
     KEY("ca_file", cert_file, NONE, ca_file),
     KEY("helo_name", domain, NONE, helo_name),
+    KEY("graph_url", https_url, "https://graph.microsoft.com", graph_url, .flags = CONF_REQUIRED),
 };
 
 static const struct conf_key milter_keys[] = {
@@ -92,6 +95,9 @@ static const struct conf_key account_keys[] = {
     KEY("proxy", proxy_url, NONE, proxy),
     KEY("max_connections", int, "3", max_connections, .min = 1, .max = 20),
     KEY("messages_per_minute", int, "0", messages_per_minute, .min = 0, .max = 100000),
+    KEY("transport", transport, "smtp", transport),
+    KEY("graph_scope", string, "https://graph.microsoft.com/.default", graph_scope,
+        .flags = CONF_REQUIRED),
     KEY("daily_recipients", int, "10000", daily_recipients, .min = 0, .max = 10000000),
 };
 

@@ -240,6 +240,21 @@ static int parse_jwt_alg(const struct conf_key *k, const char *value, void *obj,
     return 0;
 }
 
+/* parse_transport - smtp, graph or auto, in any case */
+static int parse_transport(const struct conf_key *k, const char *value, void *obj,
+                           char *err, size_t errlen)
+{
+    static const char *const names[] = {"smtp", "graph", "auto"};
+
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(value, names[i]) == 0) {
+            *FIELD(obj, k->off, enum transport) = (enum transport) i;
+            return 0;
+        }
+    snprintf(err, errlen, "'%s' is not a transport (smtp, graph, auto)", value);
+    return -1;
+}
+
 /* parse_bool - yes/no, true/false, on/off, 1/0 into an int */
 static int parse_bool(const struct conf_key *k, const char *value, void *obj,
                       char *err, size_t errlen)
@@ -260,6 +275,7 @@ static int parse_bool(const struct conf_key *k, const char *value, void *obj,
 const struct conf_type conf_t_log_level = {"log level", parse_log_level, free_nothing, NULL};
 const struct conf_type conf_t_bool = {"yes or no", parse_bool, free_nothing, NULL};
 const struct conf_type conf_t_jwt_alg = {"algorithm", parse_jwt_alg, free_nothing, NULL};
+const struct conf_type conf_t_transport = {"transport", parse_transport, free_nothing, NULL};
 
 /* Lists: split value, hand each item to one_item, collect the errors. */
 

@@ -10,6 +10,11 @@
  *		Checks files named by the config (secret, certificate, key,
  *		ca_file): they must exist, be readable, and secret/key files
  *		must not be readable by group or others.
+ *	struct config *config_load_fp(path, fp, errs, &nerrors)
+ *		The same from fp, the file already open (path names it in
+ *		messages; fp is closed): who checked the file's owner on
+ *		the descriptor parses that very file, not whatever the
+ *		path names a moment later. fp NULL: open path.
  *	void config_free(cfg)
  *	const struct conf_account *config_account(cfg, name)
  *		account by name; NULL name means the default (first) account
@@ -80,6 +85,9 @@ struct cidr {
 
 enum jwt_alg { JWT_PS256 = 0, JWT_RS256 };
 
+/* How an account reaches Exchange Online (transport = smtp | graph | auto). */
+enum transport { TRANSPORT_SMTP = 0, TRANSPORT_GRAPH, TRANSPORT_AUTO };
+
 struct conf_account {
     char   *name;
     int     line;               /* where its section starts */
@@ -97,6 +105,8 @@ struct conf_account {
     char   *proxy;              /* HTTP(S) proxy for the token endpoint; NULL = env */
     int     max_connections;    /* default 3 (Exchange's limit) */
     int     messages_per_minute;/* 0 = off (default) */
+    enum transport transport;   /* default smtp; auto: graph after 535 5.7.139 */
+    char   *graph_scope;        /* default https://graph.microsoft.com/.default */
     int     daily_recipients;   /* rolling 24 h budget of the mailbox; 10000, 0 = off */
 };
 
@@ -128,7 +138,9 @@ struct config {
     long long max_message_size; /* default 35M */
     int     max_recipients;     /* default 500 */
     int     idle_timeout;       /* default 300 s: client silent between commands */
-    int     data_timeout;       /* default 300 s */
+    int     data_timeout;       /* default 300 s: client silent inside DATA */
+    int     data_total_timeout; /* default 600 s: a whole message's data */
+    int     pool_wait_timeout;  /* default 60 s: waiting for an upstream session */
     char   *socket_owner;       /* unix listen sockets: owner, group, mode */
     char   *socket_group;
     int     socket_mode;        /* default 0660 */
@@ -146,6 +158,7 @@ struct config {
     int     pool_idle;          /* default 60 s: idle pooled connection closed */
     char   *ca_file;            /* NULL = system store */
     char   *helo_name;          /* NULL = host name */
+    char   *graph_url;          /* default https://graph.microsoft.com */
 
     /* [account NAME] (the first is the default) */
     struct conf_account *accounts; size_t naccounts;
@@ -171,6 +184,7 @@ struct config {
 };
 
 struct config *config_load(const char *path, FILE *errs, int *nerrors);
+struct config *config_load_fp(const char *path, FILE *fp, FILE *errs, int *nerrors);
 void config_free(struct config *cfg);
 const struct conf_account *config_account(const struct config *cfg, const char *name);
 const struct conf_account *config_account_for_sender(const struct config *cfg,

@@ -59,6 +59,20 @@ printf 'From: %s\r\nSubject: dots\r\n\r\n.\r\n.leading\r\n..three\r\nend\r\n' "$
 tap_ok $? "dot-stuffing: upstream stores exactly the unstuffed content"
 tap_ok $([ "$(standin_stat round_trips_last)" -eq 2 ]; echo $?) "pipelined message costs 2 upstream round trips"
 
+# --- a control character in a parameter value: refused here, 501 5.5.4,
+# before any upstream work (no connection, no AUTH: issue 13)
+c0=$(standin_stat smtp_connections); a0=$(standin_stat auth_attempts)
+out=$(printf '%s\n' '<' '> EHLO c\r\n' '<' "> MAIL FROM:<$MB> ENVID=a\\rb\\r\\n" '<' \
+      "> MAIL FROM:<$MB> RET=HDRS\\tENVID=x\\r\\n" '<' \
+      "> MAIL FROM:<$MB> ENVID=a\\x1b[2Jb\\r\\n" '<' '> QUIT\r\n' '<' | smtp_session $PORT)
+echo "$out" | sed -n 3p | grep -q '^501 5\.5\.4 .*[Cc]ontrol character'
+tap_ok $? "MAIL ... ENVID=a<CR>b: 501 5.5.4 from the relay itself"
+echo "$out" | sed -n 4,5p | grep -c '^501 5\.5\.4' | grep -qx 2
+tap_ok $? "a TAB or an ESC in the parameters: 501 5.5.4 too"
+tap_ok $([ "$(standin_stat smtp_connections)" = "$c0" ] && [ "$(standin_stat auth_attempts)" = "$a0" ]; echo $?) \
+    "no upstream connection or AUTH for them"
+echo "$out" | sed -n 3p | sed 's/^/# /'
+
 # --- SMTP smuggling: no second message upstream, 550 5.5.2, nothing submitted
 i=0
 for payload in '\n.\r\n' '\r\n.\n' '\n.\n' '\r.\r\n' '\r\n.\r' '\n..\r\n' 'x\ry\r\n'; do

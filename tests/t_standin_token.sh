@@ -67,7 +67,7 @@ ok "expired secret: 401 invalid_client AADSTS7000222" \
 post "$STANDIN_TENANT" $(form "$STANDIN_CLIENT_ID" "$SECRET" https://outlook.office365.com/SMTP.Send)
 ok "scope without /.default: 400 invalid_scope AADSTS1002012" \
     $CHECK "$OUT" "$STATUS" 400 invalid_scope 1002012
-post "$STANDIN_TENANT" $(form "$STANDIN_CLIENT_ID" "$SECRET" https://graph.microsoft.com/.default)
+post "$STANDIN_TENANT" $(form "$STANDIN_CLIENT_ID" "$SECRET" https://nothing.example.invalid/.default)
 ok "other resource's /.default: 400 invalid_scope AADSTS70011" \
     $CHECK "$OUT" "$STATUS" 400 invalid_scope 70011
 post "$STANDIN_TENANT" -d grant_type=client_credentials -d client_id="$STANDIN_CLIENT_ID" \

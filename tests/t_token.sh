@@ -214,7 +214,7 @@ expect "scope without /.default (AADSTS1002012)" \
     "$(variant e7 -e '/^authority = /a scope = https://outlook.office365.com/SMTP.Send')" \
     77 "lacks /.default" "scope = https://outlook.office365.com/.default"
 expect "other scope (AADSTS70011)" \
-    "$(variant e8 -e '/^authority = /a scope = https://graph.microsoft.com/.default')" \
+    "$(variant e8 -e '/^authority = /a scope = https://nothing.example.invalid/.default')" \
     77 "scope is invalid" "scope = https://outlook.office365.com/.default"
 C=$(variant e9)
 standin_ctl POST /faults '{"token_error": {"row": "throttled", "count": 1, "retry_after": 7}}' >/dev/null

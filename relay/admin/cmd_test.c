@@ -23,6 +23,11 @@
  * --from, to check a SendAs right) to --to; it is sent on a new pooled
  * connection after the traced one is closed, so it never holds two of the
  * mailbox's three connections.
+ *
+ * transport = graph: the SMTP steps give way to the Graph steps (Graph
+ * token, Mail.Send in its roles: graph_check.c). transport = auto: both;
+ * an SMTP AUTH refused with 535 5.7.139 is then no failure (the account
+ * switches to Graph), the Graph steps must pass.
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -38,6 +43,7 @@
 
 #include "commands.h"
 #include "cred_expiry.h"
+#include "graph_check.h"
 #include "pool/deliver.h"
 #include "livetest.h"
 #include "common/log.h"
@@ -177,7 +183,8 @@ static void trace(void *arg, const char *step, int ok, long ms, const char *deta
 
 /* session_steps - the relay's own session setup, traced; exit status */
 static int session_steps(struct livetest *lt, const struct config *tcfg,
-                         const struct conf_account *acct, struct token_engine *te)
+                         const struct conf_account *acct, struct token_engine *te,
+                         struct smtp_reply *err_out)
 {
     struct trace_ctx tc = { lt, tcfg, acct };
     struct smtp_reply err;
@@ -186,6 +193,7 @@ static int session_steps(struct livetest *lt, const struct config *tcfg,
     struct upstream *up = upstream_open_traced(tcfg, acct, te, &err, trace, &tc);
 
     lt_end_trace(lt);
+    *err_out = err;
     if (up != NULL) {
         upstream_close(up, 1);
         return EX_OK;
@@ -200,6 +208,27 @@ static int session_steps(struct livetest *lt, const struct config *tcfg,
         return lt_exit_for_token(&td);
     }
     return EX_NOPERM;
+}
+
+/* transport_steps - SMTP, Graph or both, as the account's transport says */
+static int transport_steps(struct livetest *lt, const struct config *tcfg,
+                           const struct conf_account *acct, struct token_engine *te)
+{
+    struct smtp_reply err = {0, "", ""};
+    int     status = EX_OK;
+
+    if (acct->transport != TRANSPORT_GRAPH)
+        status = session_steps(lt, tcfg, acct, te, &err);
+    if (acct->transport == TRANSPORT_SMTP)
+        return status;
+    if (status != EX_OK && !diag_auth_disabled(&err))
+        return status;
+    if (status != EX_OK) {
+        lt_explain(lt, "transport", "auto: SMTP AUTH is off for this mailbox, so the "
+                   "relay sends through Microsoft Graph; checking Graph");
+        lt->failed = 0;
+    }
+    return graph_check_steps(lt, tcfg, acct, te);
 }
 
 /* compose - the test message, in a rewound memory file; -1 on error */
@@ -351,7 +380,7 @@ int cmd_test(struct config *cfg, int argc, char **argv)
         remove_private_state(state);
         return EX_OSERR;
     }
-    status = session_steps(&lt, &tcfg, acct, te);
+    status = transport_steps(&lt, &tcfg, acct, te);
     if (status == EX_OK && o.to != NULL)
         status = message_step(&lt, &tcfg, acct, te, &o);
     token_engine_free(te);

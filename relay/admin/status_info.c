@@ -12,6 +12,7 @@
 
 #include "alarms.h"
 #include "cred_expiry.h"
+#include "graph/graph.h"
 #include "pool/budget.h"
 #include "pool/pool.h"
 #include "spool/spool.h"
@@ -75,15 +76,36 @@ static json_t *token_json(const struct config *cfg, const struct conf_account *a
     time_t  expires = 0, obtained = 0;
     int     cached = token_peek(cfg, acct, &expires, &obtained, &fail);
     json_t *o = json_pack("{s:b}", "cached", cached);
+    char    cause[600];
 
     if (cached) {
         json_object_set_new(o, "expires", json_integer((json_int_t) expires));
         json_object_set_new(o, "obtained", json_integer((json_int_t) obtained));
     }
-    if (fail.cause[0])
+    if (fail.cause[0]) {
+        token_diag_line(&fail, acct, cause, sizeof(cause));    /* who failed */
         json_object_set_new(o, "failure", json_pack("{s:s, s:s, s:b}",
-                            "cause", fail.cause, "fix", fail.fix,
+                            "cause", cause, "fix", fail.fix,
                             "temporary", fail.temporary));
+    }
+    return o;
+}
+
+/* transport_json - the way in: configured, in use now, and since when */
+static json_t *transport_json(const struct config *cfg, const struct conf_account *acct)
+{
+    static const char *const names[] = {"smtp", "graph", "auto"};
+    json_t *o = json_pack("{s:s, s:s}", "configured", names[acct->transport],
+                          "active", graph_route_active(cfg, acct) ? "graph" : "smtp");
+    time_t  since = 0, expires = 0, obtained = 0;
+    char    why[256];
+
+    if (graph_route_since(cfg, acct, &since, why, sizeof(why)))
+        json_object_set_new(o, "switched", json_pack("{s:I, s:s}", "time",
+                            (json_int_t) since, "why", why));
+    if (acct->transport != TRANSPORT_SMTP
+        && token_peek_scope(cfg, acct, TOKEN_GRAPH, &expires, &obtained, NULL) == 1)
+        json_object_set_new(o, "graph_token_expires", json_integer((json_int_t) expires));
     return o;
 }
 
@@ -100,7 +122,7 @@ static json_t *budget_json(const struct config *cfg, const struct conf_account *
         budget_get(b, acct->daily_recipients, now, &v);
     else if (budget_load_view(cfg->state_dir, acct->mailbox, acct->daily_recipients,
                               now, &v) < 0)
-        memset(&v, 0, sizeof(v));
+        v.left = acct->daily_recipients;    /* no state file: nothing used yet */
     json_object_set_new(o, "recipients_24h", json_integer(v.used));
     json_object_set_new(o, "in_flight", json_integer(v.reserved));
     if (acct->daily_recipients > 0)
@@ -155,11 +177,12 @@ json_t *status_collect(const struct config *cfg, struct pools *pools, time_t now
         nsnap = stats_snapshot(snap, STATS_MAX_ACCOUNTS);
     for (size_t i = 0; i < cfg->naccounts; i++) {
         const struct conf_account *acct = &cfg->accounts[i];
-        json_t *a = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", acct->name,
+        json_t *a = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", acct->name,
                               "mailbox", acct->mailbox,
                               "credential", credential_json(cfg, acct, now),
                               "token", token_json(cfg, acct),
-                              "budget", budget_json(cfg, acct, pools != NULL, now));
+                              "budget", budget_json(cfg, acct, pools != NULL, now),
+                              "transport", transport_json(cfg, acct));
 
         if (pools != NULL)
             live_json(a, pools, acct, find_stats(snap, nsnap, acct->name));

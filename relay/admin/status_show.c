@@ -82,6 +82,23 @@ static void print_token(FILE *fp, json_t *tok, json_int_t now)
                 str(fail, "fix"));
 }
 
+/* print_transport - SMTP or Graph, and an auto switch */
+static void print_transport(FILE *fp, json_t *t)
+{
+    json_t *sw = json_object_get(t, "switched");
+    char    buf[64];
+
+    if (t == NULL)
+        return;
+    fprintf(fp, "  transport   %s", str(t, "active"));
+    if (sw != NULL)
+        fprintf(fp, " (auto: switched to Microsoft Graph %s after %s)",
+                stamp(num(sw, "time", 0), buf, sizeof(buf)), str(sw, "why"));
+    else if (strcmp(str(t, "configured"), str(t, "active")) != 0)
+        fprintf(fp, " (%s)", str(t, "configured"));
+    fprintf(fp, "\n");
+}
+
 /* print_budget - the mailbox's use of Exchange's limits */
 static void print_budget(FILE *fp, json_t *b)
 {
@@ -113,6 +130,7 @@ static void print_account(FILE *fp, json_t *a, json_int_t now)
     fprintf(fp, "  credential  %s\n", credential_text(json_object_get(a, "credential"),
                                                    buf, sizeof(buf)));
     print_token(fp, json_object_get(a, "token"), now);
+    print_transport(fp, json_object_get(a, "transport"));
     print_budget(fp, json_object_get(a, "budget"));
     if (pool != NULL)
         fprintf(fp, "  pool        %lld open, %lld busy\n", (long long) num(pool, "open", 0),
@@ -139,8 +157,10 @@ void status_print(FILE *fp, json_t *st)
     char    b[32];
 
     if (json_is_object(d))
-        fprintf(fp, "exorelay %s running, pid %lld, up %s\n", str(d, "version"),
-                (long long) num(d, "pid", 0), duration(now - num(d, "started", now), b, sizeof(b)));
+        fprintf(fp, "exorelay %s running, pid %lld, up %s, %lld client session%s\n",
+                str(d, "version"), (long long) num(d, "pid", 0),
+                duration(now - num(d, "started", now), b, sizeof(b)),
+                (long long) num(d, "sessions", 0), num(d, "sessions", 0) == 1 ? "" : "s");
     else if (json_is_true(json_object_get(st, "unanswered")))
         fprintf(fp, "exorelay runs but does not answer (%s); what is on disk:\n",
                 str(st, "why"));

@@ -22,6 +22,8 @@
  * the message; the 4xx lets the client's queue decide (a possible
  * duplicate rather than a loss, RFC 1047).
  *
+ * Accounts whose route is Microsoft Graph go through graph_send() instead
+ * (deliver_graph below): one request, all recipients or none.
  * Verdicts. When MAIL is refused, its reply decides for every recipient
  * (4xx defers, 5xx fails): the replies to the RCPTs and BDAT pipelined
  * behind it are the server's "503 need MAIL" and say nothing about them,
@@ -343,6 +345,66 @@ static int deliver_through(struct pool *pool, struct txn *t)
     }
 }
 
+/* deliver_graph - the message through Microsoft Graph: all or nothing */
+static int deliver_graph(struct pools *pools, struct txn *t)
+{
+    struct graph_client *gc = pools_graph(pools);
+    struct graph_result gr;
+    long long t0;
+    int     rc;
+
+    t->res->via_graph = 1;
+    if (gc == NULL) {
+        smtp_reply_set(&t->res->final, 451, "4.3.0", "exorelay: out of memory");
+        return -1;
+    }
+    t0 = mono_ms();
+    rc = graph_send(gc, t->acct, t->rcpts, t->nrcpt, t->fd, &gr);
+    t->res->xfer_ms += (long) (mono_ms() - t0);
+    graph_relay_name(pools_config(pools), t->res->relay, sizeof(t->res->relay));
+    t->res->final = gr.final;
+    t->res->permanent = gr.permanent;
+    for (size_t i = 0; i < t->nrcpt; i++) {
+        t->res->rcpt_code[i] = gr.final.code;
+        t->res->rcpt_text[i] = strdup(gr.final.text);
+    }
+    if (rc == 0)
+        t->naccepted = t->nrcpt;
+    else if (gr.too_big && t->acct->transport == TRANSPORT_AUTO)
+        return 1;                       /* the caller tries SMTP */
+    return rc;
+}
+
+/* deliver_by_transport - Graph or SMTP as the account's route says; auto
+ * switches on 535 5.7.139 and falls back to SMTP for Graph's size limit */
+static int deliver_by_transport(struct pools *pools, struct pool *pool, struct txn *t)
+{
+    const struct config *cfg = pools_config(pools);
+    struct smtp_reply graph_refusal;
+    int     rc;
+
+    if (graph_route_active(cfg, t->acct)) {
+        if ((rc = deliver_graph(pools, t)) <= 0 || !rewind_fd(t))
+            return rc < 0 || rc == 1 ? -1 : 0;
+        graph_refusal = t->res->final;  /* too big: SMTP may take it */
+        reset_attempt(t);
+        t->res->via_graph = 0;
+        if ((rc = deliver_through(pool, t)) < 0 && diag_auth_disabled(&t->res->final)) {
+            t->res->final = graph_refusal;
+            t->res->permanent = 1;
+        }
+        return rc;
+    }
+    rc = deliver_through(pool, t);
+    if (rc < 0 && t->acct->transport == TRANSPORT_AUTO
+        && diag_auth_disabled(&t->res->final) && rewind_fd(t)) {
+        graph_route_switch(cfg, t->acct, "535 5.7.139");
+        reset_attempt(t);
+        rc = deliver_graph(pools, t);
+    }
+    return rc < 0 || rc == 1 ? -1 : 0;
+}
+
 /* result_init - empty result with room for nrcpt recipients; -1 if OOM */
 static int result_init(struct deliver_result *res, size_t nrcpt)
 {
@@ -378,7 +440,7 @@ int deliver_message(struct pools *pools, const struct conf_account *acct,
         } else {
             measure(&t);
             result->waited_ms = pool_pace(pool);
-            rc = deliver_through(pool, &t);
+            rc = deliver_by_transport(pools, pool, &t);
         }
     } else if (result->final.code == 0) {
         smtp_reply_set(&result->final, 451, "4.3.0", "exorelay: out of memory");

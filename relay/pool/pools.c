@@ -20,6 +20,7 @@ struct pools {
     struct token_engine *te;
     struct pools_entry *v;
     size_t  n;
+    struct graph_client *graph;         /* made on first use */
 };
 
 /* pools_new - an empty registry */
@@ -58,6 +59,25 @@ struct pool *pools_get(struct pools *pools, const struct conf_account *acct)
     return pool;
 }
 
+/* pools_graph - the Graph client, made on first use; NULL if OOM */
+struct graph_client *pools_graph(struct pools *pools)
+{
+    struct graph_client *gc;
+
+    pthread_mutex_lock(&pools->lock);
+    if (pools->graph == NULL)
+        pools->graph = graph_client_new(pools->cfg, pools->te);
+    gc = pools->graph;
+    pthread_mutex_unlock(&pools->lock);
+    return gc;
+}
+
+/* pools_config - see deliver.h */
+const struct config *pools_config(struct pools *pools)
+{
+    return pools->cfg;
+}
+
 /* pools_reap - close idle connections of every account */
 void pools_reap(struct pools *pools)
 {
@@ -85,6 +105,7 @@ void pools_free(struct pools *pools)
     for (size_t i = 0; i < pools->n; i++)
         pool_free(pools->v[i].pool);
     free(pools->v);
+    graph_client_free(pools->graph);
     pthread_mutex_destroy(&pools->lock);
     free(pools);
 }

@@ -7,6 +7,8 @@
  *	smtpd_body.c   the DATA phase: header block, account decision,
  *		       streaming, final replies, the per-message log line
  *	smtpd_acct.c   account choice (guess at MAIL, X-Exorelay header)
+ *	smtpd_hold.c   accounts sending through Microsoft Graph: the message
+ *		       is held and submitted whole at the end of data
  *	smtpd_lmtp.c   LMTP in one flight: the whole message, then upstream
  *	smtpd_cmd.c, smtpd_data.c, smtpd_io.c: parsing, DATA rules, client I/O
  */
@@ -91,6 +93,9 @@ struct txn {
     double  t_conn;             /* spent in pool_acquire (pool, connect) */
     char    relay[320];         /* "host[IP]:port" of the upstream, for the log */
     double  t_data;             /* DATA phase began */
+    int     held;               /* Graph: answered here, content in hold_fd */
+    int     hold_fd;
+    int     hold_bol;           /* hold_write is at a line start */
 };
 
 struct session {
@@ -129,6 +134,13 @@ double now_seconds(void);
 int data_phase(struct session *s);
 void txn_log(struct session *s, long long size, const struct smtp_reply *final);
 
+/* smtpd_hold.c */
+int hold_wanted(struct session *s, const struct conf_account *acct);
+int hold_begin(struct session *s, const struct conf_account *acct);
+void hold_write(struct session *s, const char *buf, size_t len);
+void hold_reply(struct session *s, int kind, struct smtp_reply *r);
+void hold_submit(struct session *s, struct smtp_reply *r);
+void hold_end(struct session *s);
 /* smtpd_lmtp.c */
 int lmtp_data_phase(struct session *s);
 void lmtp_close(struct session *s);

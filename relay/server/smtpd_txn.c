@@ -28,6 +28,11 @@
  *	txn_release(s, how)    hand the connection back to its pool
  *	txn_reset(s)           forget the envelope
  *	txn_map_reply(s, r)    upstream reply -> client reply (quota -> 4xx)
+ *
+ * An account whose route is Microsoft Graph has no upstream connection:
+ * its transaction is held (smtpd_hold.c) and its replies made here. With
+ * transport = auto, a connection refused with 535 5.7.139 switches the
+ * account to Graph and holds the transaction instead of failing it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +41,10 @@
 
 #include "common/log.h"
 #include "proto/smtpd_cmd.h"
+#include "graph/graph.h"
 #include "smtpd_int.h"
 #include "support/maillog.h"
+#include "upstream/upstream_diag.h"
 
 /* now_seconds - wall clock with microseconds, for the log's delays */
 double now_seconds(void)
@@ -109,6 +116,7 @@ void txn_reset(struct session *s)
     struct txn *t = &s->txn;
 
     txn_release(s, POOL_CLOSE);
+    hold_end(s);
     pick_settle(&t->pick, 0, 0);        /* nothing more was sent */
     free(t->sender);
     free(t->mail_params);
@@ -168,10 +176,14 @@ static int acquire(struct session *s, const struct conf_account *acct)
     }
     t->t_pace += now_seconds() - t0;
     t0 = now_seconds();
-    t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
+    t->up = t->pool ? pool_acquire_for(t->pool, s->io.fd, &err, &t->reused) : NULL;
     t->t_conn += now_seconds() - t0;
     if (t->up)
         upstream_relay(t->up, t->relay, sizeof(t->relay));
+    if (t->up == NULL && acct->transport == TRANSPORT_AUTO && diag_auth_disabled(&err)) {
+        graph_route_switch(s->cfg, acct, "535 5.7.139");
+        return hold_begin(s, acct);
+    }
     if (t->up == NULL) {
         if (t->pool == NULL)
             smtp_reply_set(&err, 451, "4.3.0", "no connection pool for account %s",
@@ -308,6 +320,10 @@ static int answer(struct session *s, size_t i, size_t first, int *attempts,
         *r = s->txn.fail;
         return 0;
     }
+    if (s->txn.held) {
+        hold_reply(s, e->kind, r);
+        return 0;
+    }
     if (read_reply(s, r) == 0)
         return 0;
     if (i == first && e->kind == ENT_MAIL && s->txn.reused && (*attempts)++ < 3) {
@@ -399,12 +415,16 @@ int group_flush(struct session *s)
     int attempts = 0, go_data = 0;
     struct smtp_reply r, mail_refused = { 0, "", "" };
 
-    if (first < s->ngroup && s->txn.up == NULL && !s->txn.failed) {
+    if (first < s->ngroup && s->txn.up == NULL && !s->txn.failed && !s->txn.held) {
         if (s->group[first].kind == ENT_MAIL) {
             struct route guess;
             route_guess(s->cfg, s->txn.sender, &guess);
-            if (txn_pick_guess(s, &guess, group_rcpts(s)) == 0)
-                acquire(s, s->txn.pick.acct);
+            if (txn_pick_guess(s, &guess, group_rcpts(s)) == 0) {
+                if (hold_wanted(s, s->txn.pick.acct))
+                    hold_begin(s, s->txn.pick.acct);    /* Microsoft Graph */
+                else
+                    acquire(s, s->txn.pick.acct);
+            }
         } else {
             smtp_reply_set(&r, 451, "4.3.0", "upstream connection lost; try again");
             txn_fail(s, &r);
@@ -508,6 +528,9 @@ int txn_replay(struct session *s, const struct conf_account *acct)
              t->acct ? t->acct->name : "?", acct->name);
     t->first_acct = t->acct;
     txn_release(s, POOL_CLOSE);
+    hold_end(s);
+    if (hold_wanted(s, acct))
+        return hold_begin(s, acct);     /* Microsoft Graph: hold from here on */
     for (int attempt = 0; attempt < 4; attempt++) {
         if (acquire(s, acct) < 0)
             return -1;

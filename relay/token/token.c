@@ -1,6 +1,7 @@
 /*
- * token.c - the token engine: one slot per account holding the current
- * token in memory, and token_get() (see token.h for the contract).
+ * token.c - the token engine: one slot per account and scope (Exchange,
+ * Graph) holding the current token in memory, and token_get() (see
+ * token.h for the contract).
  *
  * A token_get() that finds a token valid TOKEN_MIN_VALID more seconds in
  * memory returns a copy at once. Otherwise one thread per slot fetches
@@ -23,13 +24,22 @@
 #include "common/log.h"
 #include "token_int.h"
 
-/* slot_find - the slot of an account, by name */
-static struct token_slot *slot_find(struct token_engine *te, const char *name)
+/* slot_find - the slot of an account's scope, by name */
+static struct token_slot *slot_find(struct token_engine *te, const char *name,
+                                    enum token_scope kind)
 {
     for (size_t i = 0; i < te->nslots; i++)
-        if (!te->slots[i]->retired && strcmp(te->slots[i]->params->name, name) == 0)
+        if (!te->slots[i]->retired && te->slots[i]->params->kind == kind
+            && strcmp(te->slots[i]->params->name, name) == 0)
             return te->slots[i];
     return NULL;
+}
+
+/* scope_needed - does the account's transport use this scope from the start? */
+static int scope_needed(const struct conf_account *acct, enum token_scope kind)
+{
+    return kind == TOKEN_GRAPH ? acct->transport == TRANSPORT_GRAPH
+        : acct->transport != TRANSPORT_GRAPH;
 }
 
 /* slot_add - a new slot for params (taken over); NULL if out of memory */
@@ -133,12 +143,15 @@ struct token_engine *token_engine_new(const struct config *cfg)
     pthread_mutex_init(&te->mu, NULL);
     pthread_cond_init(&te->fetched, NULL);
     pthread_cond_init(&te->wake, NULL);
-    for (size_t i = 0; i < cfg->naccounts; i++) {
-        struct token_params *p = token_params_new(cfg, &cfg->accounts[i]);
-        if (p == NULL || slot_add(te, p) == NULL) {
+    for (size_t i = 0; i < 2 * cfg->naccounts; i++) {
+        const struct conf_account *acct = &cfg->accounts[i / 2];
+        struct token_params *p = token_params_new(cfg, acct, (enum token_scope) (i % 2));
+        struct token_slot *slot = p ? slot_add(te, p) : NULL;
+        if (slot == NULL) {
             token_engine_free(te);
             return NULL;
         }
+        slot->in_use = scope_needed(acct, p->kind);
     }
     return te;
 }
@@ -210,9 +223,10 @@ static int get_locked(struct token_engine *te, struct token_slot *slot,
     return -1;
 }
 
-/* token_get - see token.h */
-int token_get(struct token_engine *te, const struct conf_account *acct,
-              secret_t **token, time_t *expires, struct token_diag *diag)
+/* token_get_scope - see token.h */
+int token_get_scope(struct token_engine *te, const struct conf_account *acct,
+                    enum token_scope scope, secret_t **token, time_t *expires,
+                    struct token_diag *diag)
 {
     struct token_slot *slot;
     int rc;
@@ -221,49 +235,78 @@ int token_get(struct token_engine *te, const struct conf_account *acct,
     *token = NULL;
     pthread_mutex_lock(&te->mu);
     te->stats.gets++;
-    if ((slot = slot_find(te, acct->name)) == NULL) {
+    if ((slot = slot_find(te, acct->name, scope)) == NULL) {
         entra_diag_set(diag, 1, "this account is not in the configuration "
                        "the relay runs with", "reload the relay (SIGHUP)", "");
         rc = -1;
     } else {
+        if (!slot->in_use) {
+            slot->in_use = 1;           /* from now on the refresher keeps it */
+            pthread_cond_signal(&te->wake);
+        }
         rc = get_locked(te, slot, token, expires, diag);
     }
     pthread_mutex_unlock(&te->mu);
     return rc;
 }
 
-/* token_invalidate - see token.h */
+/* token_get - see token.h: the Exchange scope */
+int token_get(struct token_engine *te, const struct conf_account *acct,
+              secret_t **token, time_t *expires, struct token_diag *diag)
+{
+    return token_get_scope(te, acct, TOKEN_EXCHANGE, token, expires, diag);
+}
+
+/* token_invalidate - see token.h: the Exchange scope */
 void token_invalidate(struct token_engine *te, const struct conf_account *acct,
                       const secret_t *token)
+{
+    token_invalidate_scope(te, acct, TOKEN_EXCHANGE, token);
+}
+
+/* token_invalidate_scope - see token.h. The state file forgets the token
+ * first, the slot after: a fetch that starts once the slot is empty (the
+ * refresher wakes at once) must not find the refused token in the file
+ * and hand it out again (found by tests/t_graph.sh, a revoked token). */
+void token_invalidate_scope(struct token_engine *te, const struct conf_account *acct,
+                            enum token_scope scope, const secret_t *token)
 {
     struct token_params *p = NULL;
     struct token_slot *slot;
 
     pthread_mutex_lock(&te->mu);
-    if ((slot = slot_find(te, acct->name)) != NULL) {
-        if (secret_equal(slot->token, token)) {
-            msg_info("token: account %s: token %s refused upstream; "
-                     "getting a new one", acct->name, secret_fingerprint(token));
-            slot_drop_token(slot);
-            pthread_cond_signal(&te->wake);
-        }
+    if ((slot = slot_find(te, acct->name, scope)) != NULL)
         p = token_params_dup(slot->params);
+    pthread_mutex_unlock(&te->mu);
+    if (p == NULL)
+        return;
+    token_forget(p, token);
+    token_params_free(p);
+    pthread_mutex_lock(&te->mu);
+    if ((slot = slot_find(te, acct->name, scope)) != NULL
+        && secret_equal(slot->token, token)) {
+        msg_info("token: account %s: %s token %s refused upstream; getting a new one",
+                 acct->name, scope == TOKEN_GRAPH ? "Graph" : "Exchange",
+                 secret_fingerprint(token));
+        slot_drop_token(slot);
+        pthread_cond_signal(&te->wake);
     }
     pthread_mutex_unlock(&te->mu);
-    if (p != NULL)
-        token_forget(p, token);
-    token_params_free(p);
 }
 
-/* reload_account - adopt one account of a new config (mu held) */
-static void reload_account(struct token_engine *te, struct token_params *p)
+/* reload_account - adopt one account's scope of a new config (mu held) */
+static void reload_account(struct token_engine *te, struct token_params *p,
+                           const struct conf_account *acct)
 {
-    struct token_slot *slot = slot_find(te, p->name);
+    struct token_slot *slot = slot_find(te, p->name, p->kind);
 
     if (slot == NULL) {
-        slot_add(te, p);
+        if ((slot = slot_add(te, p)) != NULL)
+            slot->in_use = scope_needed(acct, p->kind);
         return;
     }
+    if (scope_needed(acct, p->kind))
+        slot->in_use = 1;
     if (!token_params_same_identity(slot->params, p)) {
         msg_info("token: account %s: identity changed; its cached token is "
                  "dropped", p->name);
@@ -290,10 +333,11 @@ void token_engine_reload(struct token_engine *te, const struct config *cfg)
             slot_drop_token(slot);
         }
     }
-    for (size_t k = 0; k < cfg->naccounts; k++) {
-        struct token_params *p = token_params_new(cfg, &cfg->accounts[k]);
+    for (size_t k = 0; k < 2 * cfg->naccounts; k++) {
+        const struct conf_account *acct = &cfg->accounts[k / 2];
+        struct token_params *p = token_params_new(cfg, acct, (enum token_scope) (k % 2));
         if (p != NULL)
-            reload_account(te, p);
+            reload_account(te, p, acct);
     }
     pthread_cond_signal(&te->wake);
     pthread_mutex_unlock(&te->mu);
@@ -319,8 +363,8 @@ int token_all_failing(struct token_engine *te, char *account, size_t size,
     pthread_mutex_lock(&te->mu);
     for (size_t i = 0; i < te->nslots; i++) {
         const struct token_slot *slot = te->slots[i];
-        if (slot->retired)
-            continue;
+        if (slot->retired || !slot->in_use)
+            continue;                   /* a scope no transport uses yet */
         live++;
         if (!slot_usable(slot, now) && slot->failures > 0) {
             failing++;
@@ -338,11 +382,19 @@ int token_all_failing(struct token_engine *te, char *account, size_t size,
     return all;
 }
 
-/* token_peek - see token.h */
+/* token_peek - see token.h: the Exchange scope */
 int token_peek(const struct config *cfg, const struct conf_account *acct,
                time_t *expires, time_t *obtained, struct token_diag *last_failure)
 {
-    struct token_params *p = token_params_new(cfg, acct);
+    return token_peek_scope(cfg, acct, TOKEN_EXCHANGE, expires, obtained, last_failure);
+}
+
+/* token_peek_scope - see token.h */
+int token_peek_scope(const struct config *cfg, const struct conf_account *acct,
+                     enum token_scope scope, time_t *expires, time_t *obtained,
+                     struct token_diag *last_failure)
+{
+    struct token_params *p = token_params_new(cfg, acct, scope);
     struct token_cred cred;
     struct token_state st = {0};
     struct token_diag diag;

@@ -36,6 +36,17 @@
  *		(for status): 1 a token is cached (expires, obtained set),
  *		0 none. last_failure (may be NULL) gets the last failed
  *		request's diagnosis, cause[0] == 0 when there was none.
+ *	int token_get_scope(te, account, scope, &token, &expires, &diag)
+ *	void token_invalidate_scope(te, account, scope, token)
+ *	int token_peek_scope(cfg, account, scope, &expires, &obtained, &last)
+ *		The same for one scope: TOKEN_EXCHANGE (the account's scope,
+ *		https://outlook.office365.com/.default, for SMTP AUTH) or
+ *		TOKEN_GRAPH (graph_scope, https://graph.microsoft.com/.default,
+ *		for Microsoft Graph). Each scope of each account has its own
+ *		token, state file and lock; token_get() is the Exchange scope.
+ *		The refresher keeps a scope fresh once it is in use: from the
+ *		start for the scope the account's transport needs (graph:
+ *		Graph; smtp, auto: Exchange), else from its first token_get.
  *	int token_all_failing(te, account, size, &diag)
  *		1 while no account can get a token: every account's last
  *		fetch failed and none holds a usable token, and the
@@ -43,6 +54,17 @@
  *		and diag then name the first such account and its last
  *		failure. Never waits on the network. 0 otherwise.
  *	int token_diag_exit(diag)
+ *	void token_curl_trust(curl, ca_file)
+ *		Set up a libcurl handle of another HTTPS client of the relay
+ *		(Microsoft Graph) with the token requests' TLS rules: https
+ *		only, no redirects, peer and host name verified, ca_file
+ *		(may be NULL; must outlive the handle) added to the system
+ *		store.
+ *	int token_claims_roles(token, role, aud, audlen)
+ *		Reads the payload of a JWT access token (no signature check:
+ *		for diagnosis only): 1 when its "roles" claim holds role, 0
+ *		when not, -1 when the token is not a readable JWT. aud (may
+ *		be NULL) gets its "aud" claim.
  *		the exit status for a diagnosis: 75 (EX_TEMPFAIL) or 77
  *		(EX_NOPERM)
  *	void token_diag_line(diag, account, buf, len)
@@ -60,10 +82,14 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <curl/curl.h>
+
 #include "common/config.h"
 #include "common/secret.h"
 
 struct token_engine;
+
+enum token_scope { TOKEN_EXCHANGE = 0, TOKEN_GRAPH = 1 };
 
 /* What went wrong, in the admin's words. */
 struct token_diag {
@@ -101,9 +127,19 @@ void token_engine_reload(struct token_engine *te, const struct config *cfg);
 void token_engine_stats(struct token_engine *te, struct token_stats *stats);
 int token_peek(const struct config *cfg, const struct conf_account *acct,
                time_t *expires, time_t *obtained, struct token_diag *last_failure);
+int token_get_scope(struct token_engine *te, const struct conf_account *acct,
+                    enum token_scope scope, secret_t **token, time_t *expires,
+                    struct token_diag *diag);
+void token_invalidate_scope(struct token_engine *te, const struct conf_account *acct,
+                            enum token_scope scope, const secret_t *token);
+int token_peek_scope(const struct config *cfg, const struct conf_account *acct,
+                     enum token_scope scope, time_t *expires, time_t *obtained,
+                     struct token_diag *last_failure);
 int token_all_failing(struct token_engine *te, char *account, size_t size,
                       struct token_diag *diag);
 int token_diag_exit(const struct token_diag *diag);
+void token_curl_trust(CURL *curl, const char *ca_file);
+int token_claims_roles(const secret_t *token, const char *role, char *aud, size_t audlen);
 void token_diag_line(const struct token_diag *diag, const struct conf_account *acct,
                      char *buf, size_t len);
 

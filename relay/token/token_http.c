@@ -11,6 +11,9 @@
  *		tls_* name the certificate that failed verification).
  *	void http_reply_free(reply)
  *		wipe and free the body
+ *	void token_curl_trust(curl, ca_file)   (token.h)
+ *		the same TLS checks and trust for another HTTPS client of
+ *		the relay (Microsoft Graph); ca_file must outlive curl
  *
  * TLS is always verified (peer and host name), https only, no redirects.
  * ca_file ADDS trust anchors to the system store: with an OpenSSL-backed
@@ -128,10 +131,13 @@ static CURLcode on_ssl_ctx(CURL *curl, void *sslctx, void *arg)
     (void) curl;
     if (hook->ca_file != NULL
         && X509_STORE_load_file(SSL_CTX_get_cert_store(ctx), hook->ca_file) != 1) {
-        snprintf(hook->reply->curl_error, sizeof(hook->reply->curl_error),
-                 "cannot load ca_file %s", hook->ca_file);
+        if (hook->reply != NULL)
+            snprintf(hook->reply->curl_error, sizeof(hook->reply->curl_error),
+                     "cannot load ca_file %s", hook->ca_file);
         return CURLE_SSL_CACERT_BADFILE;
     }
+    if (hook->reply == NULL)
+        return CURLE_OK;
     SSL_CTX_set_ex_data(ctx, ssl_ctx_index, hook->reply);
     /* keep libcurl's verify mode; only add the observer */
     SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), on_verify);
@@ -203,6 +209,32 @@ static void http_setup(CURL *curl, const struct token_params *p, const char *url
         curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, hook);
     } else if (p->ca_file != NULL) {
         curl_easy_setopt(curl, CURLOPT_CAINFO, p->ca_file);
+    }
+}
+
+/* on_ssl_ctx_plain - add ca_file (arg) to the store */
+static CURLcode on_ssl_ctx_plain(CURL *curl, void *sslctx, void *arg)
+{
+    struct tls_hook hook = {arg, NULL};
+
+    return on_ssl_ctx(curl, sslctx, &hook);
+}
+
+/* token_curl_trust - see above and token.h */
+void token_curl_trust(CURL *curl, const char *ca_file)
+{
+    token_http_global_init();
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "exorelay/" EXORELAY_VERSION);
+    if (curl_has_openssl) {
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx_plain);
+        curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *) ca_file);
+    } else if (ca_file != NULL) {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
     }
 }
 

@@ -12,6 +12,7 @@
  *	token_http.c	the HTTPS POST (libcurl)
  *	token_reply.c	Entra's JSON answer -> token or diagnosis
  *	jwt.c		the signed client assertion for certificates
+ *	token_claims.c	the claims of a token (aud, roles), for diagnosis
  *	entra_diag.c	errors -> cause and fix in the admin's words
  */
 #ifndef EXORELAY_TOKEN_INT_H
@@ -40,6 +41,7 @@
  * so a fetch never touches a config that a reload may free. */
 struct token_params {
     char   *name;               /* account name */
+    enum token_scope kind;      /* which of the account's scopes */
     char   *tenant;
     char   *client_id;
     char   *secret_file;        /* or cert_file + key_file */
@@ -55,7 +57,8 @@ struct token_params {
 };
 
 struct token_params *token_params_new(const struct config *cfg,
-                                      const struct conf_account *acct);
+                                      const struct conf_account *acct,
+                                      enum token_scope kind);
 struct token_params *token_params_dup(const struct token_params *p);
 void token_params_free(struct token_params *p);
 int token_params_same_identity(const struct token_params *a,
@@ -121,6 +124,8 @@ void entra_diag_set(struct token_diag *diag, int temporary, const char *cause,
 void entra_diag_causef(struct token_diag *diag, int temporary, const char *fix,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void entra_diag_redact(struct token_diag *diag, const secret_t *secret);
+void entra_diag_line(const struct token_diag *diag, const char *authority,
+                     char *buf, size_t len);
 
 /* token_cache.c: the state file. */
 struct token_state {
@@ -156,6 +161,7 @@ void token_forget(const struct token_params *p, const secret_t *token);
 /* token.c + token_refresh.c: the engine. */
 struct token_slot {
     struct token_params *params;
+    int     in_use;             /* the refresher keeps it fresh */
     unsigned epoch;             /* bumped when the account's identity changes */
     int     retired;            /* account gone after a reload */
     secret_t *token;            /* NULL: none in memory */

@@ -4,7 +4,9 @@
  * never reads a config that a reload (SIGHUP) has freed.
  *
  * SYNOPSIS
- *	struct token_params *token_params_new(cfg, acct)
+ *	struct token_params *token_params_new(cfg, acct, kind)
+ *		kind TOKEN_EXCHANGE: the account's scope; TOKEN_GRAPH: its
+ *		graph_scope
  *	struct token_params *token_params_dup(p)
  *	void token_params_free(p)
  *	int token_params_same_identity(a, b)
@@ -21,6 +23,7 @@
 
 #define DEFAULT_AUTHORITY   "https://login.microsoftonline.com"
 #define DEFAULT_SCOPE       "https://outlook.office365.com/.default"
+#define DEFAULT_GRAPH_SCOPE "https://graph.microsoft.com/.default"
 
 /* dup_or_null - strdup that keeps NULL, and treats "" as NULL */
 static char *dup_or_null(const char *s)
@@ -39,9 +42,12 @@ static void strip_slashes(char *s)
 
 /* token_params_new - copy acct (and the global keys it uses) out of cfg */
 struct token_params *token_params_new(const struct config *cfg,
-                                      const struct conf_account *acct)
+                                      const struct conf_account *acct,
+                                      enum token_scope kind)
 {
     struct token_params *p = calloc(1, sizeof(*p));
+    const char *scope = kind == TOKEN_GRAPH ? acct->graph_scope : acct->scope;
+    const char *def = kind == TOKEN_GRAPH ? DEFAULT_GRAPH_SCOPE : DEFAULT_SCOPE;
 
     if (p == NULL)
         return NULL;
@@ -54,7 +60,8 @@ struct token_params *token_params_new(const struct config *cfg,
     p->jwt_alg = acct->jwt_alg;
     p->authority = strdup(acct->authority && *acct->authority
                           ? acct->authority : DEFAULT_AUTHORITY);
-    p->scope = strdup(acct->scope && *acct->scope ? acct->scope : DEFAULT_SCOPE);
+    p->kind = kind;
+    p->scope = strdup(scope && *scope ? scope : def);
     p->proxy = dup_or_null(acct->proxy);
     p->ca_file = dup_or_null(cfg->ca_file);
     p->state_dir = dup_or_null(cfg->state_dir);
@@ -122,7 +129,7 @@ static int same(const char *a, const char *b)
 int token_params_same_identity(const struct token_params *a,
                                const struct token_params *b)
 {
-    return same(a->name, b->name) && same(a->tenant, b->tenant)
+    return same(a->name, b->name) && a->kind == b->kind && same(a->tenant, b->tenant)
         && same(a->client_id, b->client_id)
         && same(a->secret_file, b->secret_file)
         && same(a->cert_file, b->cert_file) && same(a->key_file, b->key_file)

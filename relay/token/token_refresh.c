@@ -45,7 +45,7 @@ static time_t refresh_due_slots(struct token_engine *te)
 
     for (size_t i = 0; i < te->nslots && !te->stopping; i++) {
         struct token_slot *slot = te->slots[i];
-        if (slot->retired || slot->fetching)
+        if (slot->retired || slot->fetching || !slot->in_use)
             continue;
         if ((due = slot_due(slot, now)) <= now) {
             te->stats.refreshes++;

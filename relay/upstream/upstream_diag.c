@@ -178,6 +178,12 @@ void diag_token(struct smtp_reply *r, const struct conf_account *acct,
              td->fix[0] ? td->fix : "run: exorelay test --account NAME");
 }
 
+/* diag_auth_disabled - see upstream_diag.h: the text diag_auth makes */
+int diag_auth_disabled(const struct smtp_reply *r)
+{
+    return r->code == 454 && strstr(r->text, "(535 5.7.139)") != NULL;
+}
+
 /* diag_auth - upstream refused AUTH XOAUTH2 */
 void diag_auth(struct smtp_reply *r, const struct config *cfg,
                const struct conf_account *acct, const struct smtp_reply *reply)

@@ -30,6 +30,10 @@ int diag_soften_quota(r, acct)                554 quota -> 452, 1 if done
  *		550 5.7.60): r gets the same code with the cause and the fix
  *		(the milter's sender rewrite, or Add-RecipientPermission);
  *		0 otherwise, r untouched.
+ *	int diag_auth_disabled(r)
+ *		1 when r is diag_auth's reply to 535 5.7.139 (SMTP AUTH
+ *		disabled for the tenant or mailbox): transport = auto then
+ *		switches the account to Microsoft Graph.
  */
 #ifndef EXORELAY_UPSTREAM_DIAG_H
 #define EXORELAY_UPSTREAM_DIAG_H
@@ -62,5 +66,7 @@ void diag_unexpected(struct smtp_reply *r, const struct config *cfg,
 int diag_soften_quota(struct smtp_reply *r, const struct conf_account *acct);
 int diag_sendas(struct smtp_reply *r, const struct conf_account *acct,
                 const char *sender, const struct smtp_reply *reply);
+
+int diag_auth_disabled(const struct smtp_reply *r);
 
 #endif

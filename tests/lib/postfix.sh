@@ -27,6 +27,9 @@
 #   pf_flush DIR        retry deferred mail now (postqueue -f)
 #   pf_mailq DIR        the queue listing (postqueue -p), reasons included
 #   pf_log_has DIR REGEX            grep -E the log quietly
+#   pf_release DIR N    a queue of N messages held by "defer_transports =
+#                       smtp": release it, wait until it is empty, print
+#                       the msg/s of the drain (benchmarks)
 #
 # Messages sent with pf_send get Postfix's Received:, Message-ID:, Date:
 # and From: additions (when absent); tests that compare bytes compare what
@@ -168,6 +171,15 @@ pf_flush() {
 
 pf_mailq() {
     postqueue -c "$1/etc" -p
+}
+
+pf_release() {
+    _t0=$(date +%s.%N)                  # from the release on: nothing leaves before
+    pf_conf "$1" "defer_transports ="
+    postfix -c "$1/etc" reload >/dev/null 2>&1
+    pf_flush "$1"
+    pf_wait_queue "$1" 0 600 || { echo "drain failed:" >&2; pf_mailq "$1" | tail -5 >&2; return 1; }
+    awk "BEGIN { printf \"%.0f\", $2 / ($(date +%s.%N) - $_t0) }"
 }
 
 pf_log_has() {

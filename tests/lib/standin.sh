@@ -15,6 +15,7 @@
 #   standin_stat NAME                 print one counter (NAME/KEY for a map)
 #   standin_count                     number of messages recorded
 #   standin_write_conf FILE [RELAY_LISTEN] [--cert] [--rs256] [--log-level L]
+#                      [--transport smtp|graph|auto]
 #       write an exorelay.conf for the default scenario (see README.md)
 #
 # Default scenario identities (tests/standin/scenario-default.json):
@@ -24,8 +25,9 @@ STANDIN_CLIENT_ID=5d4be59c-2ee2-4131-87c5-4ed854c19cef
 STANDIN_MAILBOX=no-reply@contoso.onmicrosoft.com
 STANDIN_SECRET_EXPIRY=2030-06-30
 STANDIN_SCOPE=https://outlook.office365.com/.default
+STANDIN_GRAPH_SCOPE=https://graph.microsoft.com/.default
 export STANDIN_TENANT STANDIN_DOMAIN STANDIN_CLIENT_ID STANDIN_MAILBOX \
-    STANDIN_SECRET_EXPIRY STANDIN_SCOPE
+    STANDIN_SECRET_EXPIRY STANDIN_SCOPE STANDIN_GRAPH_SCOPE
 
 # standin_secret [APP] - print an app's first secret value (default: main).
 # Tests write it to a file; never echo it into test output.
@@ -63,7 +65,8 @@ standin_start() {
     done
     . "$STANDIN_DIR/ready.env"
     export STANDIN_DIR STANDIN_PID STANDIN_CA STANDIN_AUTHORITY STANDIN_SMTP_PORT \
-        STANDIN_SMTP_WRONGNAME_PORT STANDIN_CTL STANDIN_MSGDIR STANDIN_CLIENTS
+        STANDIN_SMTP_WRONGNAME_PORT STANDIN_CTL STANDIN_MSGDIR STANDIN_CLIENTS \
+        STANDIN_GRAPH_URL
 }
 
 standin_restart() {
@@ -107,12 +110,13 @@ standin_write_conf() {
     _conf=$1; shift
     _listen="unix:$TESTS_TMP/exorelay.sock"
     case "${1:-}" in ""|--*) ;; *) _listen=$1; shift ;; esac
-    _cert=0; _alg=PS256; _level=${EXORELAY_LOG_LEVEL:-info}
+    _cert=0; _alg=PS256; _level=${EXORELAY_LOG_LEVEL:-info}; _transport=smtp
     while [ $# -gt 0 ]; do
         case "$1" in
         --cert) _cert=1 ;;
         --rs256) _alg=RS256 ;;
         --log-level) _level=$2; shift ;;
+        --transport) _transport=$2; shift ;;
         *) echo "standin_write_conf: unknown option $1" >&2; return 2 ;;
         esac
         shift
@@ -133,6 +137,7 @@ log_level = $_level
 server = 127.0.0.1
 port = $STANDIN_SMTP_PORT
 ca_file = $STANDIN_CA
+graph_url = $STANDIN_GRAPH_URL
 
 [account main]
 tenant = $STANDIN_TENANT
@@ -141,6 +146,7 @@ client_secret_file = $TESTS_TMP/main.secret
 credential_expiry = $STANDIN_SECRET_EXPIRY
 mailbox = $STANDIN_MAILBOX
 authority = $STANDIN_AUTHORITY
+transport = $_transport
 EOF
     [ "$_cert" = 1 ] && cat >>"$_conf" <<EOF
 

@@ -81,7 +81,8 @@ def _scenario_post(st, body, query, log):
 
 
 FAULTS = {"token_error": dict, "token_delay_ms": (int, float), "smtp_delay_ms": (int, float),
-          "drop_in_data": dict, "eod_4xx": dict, "smtp_421": dict, "smtp_reply": dict}
+          "drop_in_data": dict, "eod_4xx": dict, "smtp_421": dict, "smtp_reply": dict,
+          "graph_error": dict, "graph_delay_ms": (int, float)}
 
 
 def _check_faults(body):

@@ -23,6 +23,8 @@ import errors
 import jwtcheck
 
 SCOPE = "https://outlook.office365.com/.default"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+AUDIENCE = {SCOPE: "https://outlook.office365.com", GRAPH_SCOPE: "https://graph.microsoft.com"}
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 GUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 DOMAIN_RE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", re.I)
@@ -97,7 +99,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise TokenError("app_not_found", {"client_id": client_id, "tenant": tname})
         self._check_scope(form["scope"])
         self._check_credential(st, app, form, basic_secret)
-        return st.issue_token(app, int(sc.data["token"]["expires_in"])), app
+        return st.issue_token(app, int(sc.data["token"]["expires_in"]),
+                              AUDIENCE[form["scope"]]), app
 
     def _basic(self):
         h = self.headers.get("Authorization", "")
@@ -111,7 +114,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return urllib.parse.unquote_plus(cid), urllib.parse.unquote_plus(sec)
 
     def _check_scope(self, scope):
-        if scope == SCOPE:
+        if scope in AUDIENCE:
             return
         if "/.default" not in scope:
             raise TokenError("scope_no_default", {"scope": scope})
@@ -164,7 +167,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _send(self, status, ctype, data, extra=None):
         try:
             self.send_response(status)
-            self.send_header("Content-Type", ctype)
+            if ctype:                   # none for an empty 202/204 (graph.py)
+                self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             for k, v in (extra or {}).items():
                 self.send_header(k, v)
@@ -196,7 +200,7 @@ class TLSServer(http.server.ThreadingHTTPServer):
     def finish_request(self, request, client_address):
         try:
             request.settimeout(30)
-            self.state.count("token_connections")
+            self.state.count(getattr(self, "conn_counter", "token_connections"))
             request.do_handshake()
         except OSError:
             request.close()

@@ -276,6 +276,8 @@ class Session:
             return None, "token unknown (not issued by this stand-in, or revoked)", bad
         if grant["expires"] <= time.time():
             return None, "token expired", bad
+        if grant.get("aud", "https://outlook.office365.com") != "https://outlook.office365.com":
+            return None, "token is for %s, not Exchange" % grant.get("aud"), bad
         app, mbox = self.sc.app_by_id(grant["client_id"]), self.sc.mailbox(m.group(1))
         if app is None or mbox is None:
             return None, "no such app or mailbox %r" % m.group(1), bad

@@ -9,6 +9,7 @@ Creates in DIR a fresh CA and server certificates, then serves:
   - the token endpoint over HTTPS  (https://127.0.0.1:PORT/{tenant}/oauth2/v2.0/token)
   - SMTP submission with STARTTLS  (certificate for localhost + 127.0.0.1)
   - the same SMTP server with a certificate for a wrong host name
+  - Microsoft Graph's mail endpoints over HTTPS (sendMail, drafts)
   - the control API over plain HTTP
 all on ephemeral loopback ports. When everything listens it writes
 DIR/ready.env (shell assignments) and DIR/ready.json atomically. Messages
@@ -31,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import control                                  # noqa: E402
 import entra                                    # noqa: E402
 import exchange                                 # noqa: E402
+import graph                                    # noqa: E402
 import pki                                      # noqa: E402
 from scenario import Scenario                   # noqa: E402
 from state import State                         # noqa: E402
@@ -94,7 +96,8 @@ def previous_run(d):
     port = lambda url: int(url.rsplit(":", 1)[1])                       # noqa: E731
     ports = {"token": port(info["STANDIN_AUTHORITY"]), "ctl": port(info["STANDIN_CTL"]),
              "smtp": int(info["STANDIN_SMTP_PORT"]),
-             "wrong": int(info["STANDIN_SMTP_WRONGNAME_PORT"])}
+             "wrong": int(info["STANDIN_SMTP_WRONGNAME_PORT"]),
+             "graph": port(info["STANDIN_GRAPH_URL"])}
     paths = {"ca": os.path.join(d, "ca.pem")}
     for tag in ("server", "wrongname"):
         paths[tag] = os.path.join(d, tag + ".pem")
@@ -118,11 +121,12 @@ def serve(args):
         st.set_faults(json.loads(args.faults))
     server_ctx = tls_context(paths["server"], paths["server_key"])
     token_srv = entra.make_server(st, server_ctx, ports.get("token", 0))
+    graph_srv = graph.make_server(st, server_ctx, ports.get("graph", 0))
     ctl_srv = control.make_server(st, log, ports.get("ctl", 0))
     smtp = exchange.SmtpServer(st, server_ctx, log, ports.get("smtp", 0))
     wrong = exchange.SmtpServer(st, tls_context(paths["wrongname"], paths["wrongname_key"]),
                                 log, ports.get("wrong", 0))
-    for srv in (token_srv, ctl_srv):
+    for srv in (token_srv, ctl_srv, graph_srv):
         threading.Thread(target=srv.serve_forever, daemon=True).start()
     smtp.start()
     wrong.start()
@@ -131,6 +135,7 @@ def serve(args):
         "STANDIN_PID": os.getpid(),
         "STANDIN_CA": paths["ca"],
         "STANDIN_AUTHORITY": "https://127.0.0.1:%d" % token_srv.server_address[1],
+        "STANDIN_GRAPH_URL": "https://127.0.0.1:%d" % graph_srv.server_address[1],
         "STANDIN_SMTP_PORT": smtp.port,
         "STANDIN_SMTP_WRONGNAME_PORT": wrong.port,
         "STANDIN_CTL": "http://127.0.0.1:%d" % ctl_srv.server_address[1],
@@ -138,8 +143,9 @@ def serve(args):
         "STANDIN_CLIENTS": os.path.join(d, "clients"),
     }
     write_ready(d, info)
-    log("ready: token %s, smtp %d, wrong-name smtp %d, control %s" % (
-        info["STANDIN_AUTHORITY"], smtp.port, wrong.port, info["STANDIN_CTL"]))
+    log("ready: token %s, graph %s, smtp %d, wrong-name smtp %d, control %s" % (
+        info["STANDIN_AUTHORITY"], info["STANDIN_GRAPH_URL"], smtp.port, wrong.port,
+        info["STANDIN_CTL"]))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())
     signal.signal(signal.SIGINT, lambda *a: stop.set())

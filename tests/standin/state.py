@@ -39,7 +39,28 @@ COUNTERS = ("token_requests", "tokens_issued", "token_errors",
             "smtp_connections", "tls_handshakes", "auth_attempts", "auth_ok",
             "auth_failed", "messages", "messages_refused", "round_trips",
             "concurrency_refused", "dropped_in_data", "faults_fired",
-            "token_connections", "idle_timeouts", "rate_delayed", "quota_refused")
+            "token_connections", "idle_timeouts", "rate_delayed", "quota_refused",
+            "graph_requests", "graph_connections", "graph_sent", "graph_errors",
+            "graph_throttled", "graph_max_inflight")
+
+
+def _b64url(raw):
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _jwt_shaped(grant):
+    """_jwt_shaped - a token that reads like Entra's JWT (not signed: this
+    stand-in checks it by lookup, where Graph checks the signature)."""
+    now = int(time.time())
+    claims = {"aud": grant["aud"], "iss": "https://sts.windows.net/%s/" % grant["tenant"],
+              "iat": now, "nbf": now, "exp": int(grant["expires"]),
+              "appid": grant["client_id"], "tid": grant["tenant"],
+              "roles": grant["roles"], "idtyp": "app",
+              "jti": _b64url(secrets.token_bytes(12))}
+    head = {"typ": "JWT", "alg": "RS256", "x5t": _b64url(secrets.token_bytes(20))}
+    return ".".join([_b64url(json.dumps(head).encode()),
+                     _b64url(json.dumps(claims).encode()),
+                     _b64url(secrets.token_bytes(256))])
 
 
 class State:
@@ -53,6 +74,7 @@ class State:
         self.tokens = {}
         self.jtis = {}
         self.sessions = {}
+        self.graph_inflight = {}
         self.held = {}
         self.rate = {}
         self.quota = {}
@@ -145,11 +167,16 @@ class State:
         except (OSError, ValueError):
             pass
 
-    def issue_token(self, app, lifetime):
-        # Opaque, about 2 KB like the real ones, URL-safe.
-        tok = "EwB" + base64.urlsafe_b64encode(secrets.token_bytes(1500)).decode().rstrip("=")
+    def issue_token(self, app, lifetime, aud="https://outlook.office365.com"):
         grant = {"client_id": app["client_id"], "tenant": app["_tenant_id"],
-                 "expires": time.time() + lifetime}
+                 "expires": time.time() + lifetime, "aud": aud}
+        if aud == "https://graph.microsoft.com":
+            # Graph's app-only tokens are JWTs: aud and roles readable.
+            grant["roles"] = list(app.get("graph_roles", []))
+            tok = _jwt_shaped(grant)
+        else:
+            # Opaque, about 2 KB like the real ones, URL-safe.
+            tok = "EwB" + base64.urlsafe_b64encode(secrets.token_bytes(1500)).decode().rstrip("=")
         with self.lock:
             self.tokens[tok] = grant
             self.c["tokens_issued"] += 1
@@ -157,6 +184,15 @@ class State:
             os.write(fd, (json.dumps(dict(grant, token=tok)) + "\n").encode())
             os.close(fd)
         return tok
+
+    def inflight(self, mbox, delta):
+        """inflight - Graph requests in flight for a mailbox after adding delta."""
+        with self.lock:
+            n = self.graph_inflight.get(mbox, 0) + delta
+            self.graph_inflight[mbox] = n
+            if n > self.c["graph_max_inflight"]:
+                self.c["graph_max_inflight"] = n
+            return n
 
     def lookup_token(self, tok):
         with self.lock:
