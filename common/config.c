@@ -184,6 +184,11 @@ static void set_key(struct loader *ld, const char *key, const char *value, int l
     }
     if (*seen == 0)
         *seen = line;
+    if (strncmp(value, CONF_PLACEHOLDER, strlen(CONF_PLACEHOLDER)) == 0) {
+        conf_err(&ld->diag, line, "%s is not filled in yet (still '%s'): give %s "
+                 "(INSTALL, section 3)", key, value, k->hint ? k->hint : "its value");
+        return;
+    }
     if (k->type->parse(k, value, conf_inst_obj(ld->cfg, in), err, sizeof(err)) < 0)
         conf_err(&ld->diag, line, "%s: %s", key, err);
 }

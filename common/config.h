@@ -46,6 +46,11 @@
  * s/m/h/d suffixes (plain numbers are seconds). Every key is documented in
  * man/exorelay.conf.5. The structure only grows: add fields, never rename.
  *
+ * A value that begins with CONF_PLACEHOLDER ("CHANGE-ME") is an error
+ * naming the key and what to give: the config installed by "make install"
+ * and the Debian package (conf/exorelay.conf) holds it where only the
+ * admin knows the value, so that nothing starts before it is filled in.
+ *
  * Why not libinih: Debian's libinih is built without per-key line numbers
  * (INI_HANDLER_LINENO) and joins indented lines onto the previous value
  * (INI_ALLOW_MULTILINE), so an indented key would silently vanish into
@@ -62,6 +67,8 @@
 #include <time.h>
 
 #include "log.h"
+
+#define CONF_PLACEHOLDER "CHANGE-ME"
 
 struct strlist {
     char  **v;

@@ -120,7 +120,7 @@ echo "$out" | sed -n 4p | grep -q '^250'; tap_ok $? "the next command is read cl
 n0=$(count)
 out=$(printf '<\n> EHLO c\\r\\n\n<\n' | smtp_session "[::1]:$PORT6")
 echo "$out" | head -1 | grep -q '^554 5.7.1'; tap_ok $? "client outside allow gets 554 5.7.1"
-relay_log_has 'reject: connect from \[::1\]'; tap_ok $? "... and is logged"
+wait_for relay_log_has 'reject: connect from \[::1\]'; tap_ok $? "... and is logged"
 
 # --- LMTP on the unix socket: one final reply per accepted recipient
 n0=$(count)
@@ -163,7 +163,7 @@ echo "$out" | tail -1 | grep -q '^250 2.0.0 OK'; tap_ok $? "tagged message accep
 last=$(ls "$STANDIN_MSGDIR"/*.json | tail -1)
 grep -q '"auth_user": "second@contoso.onmicrosoft.com"' "$last"; tap_ok $? "submitted as the tagged account's mailbox"
 grep -q '"rcpt_to": \["a@example.net", "b@example.net"\]' "$last"; tap_ok $? "all recipients replayed on the new account"
-relay_log_has 'account=second \(switched from main\)'; tap_ok $? "log line shows the switch"
+wait_for relay_log_has 'account=second \(switched from main\)'; tap_ok $? "log line shows the switch"
 out=$(sendtag switch2)
 echo "$out" | tail -1 | grep -q '^250 2.0.0 OK'; tap_ok $? "second tagged message accepted"
 tap_ok $([ "$(grep -c 'switched from' "$RELAY_LOG")" -eq 1 ]; echo $?) "second message from that sender needs no switch"
@@ -185,7 +185,7 @@ standin_ctl POST /faults '{"smtp_421": {"at": "MAIL", "count": 1}}' >/dev/null
 out=$(smtp_session $PORT <"$TESTS_TMP/retry.script")
 echo "$out" | sed -n 3p | grep -q '^250 2.1.0'; tap_ok $? "421 on a reused connection: the client never sees it"
 echo "$out" | tail -1 | grep -q '^250 2.0.0 OK'; tap_ok $? "... the message goes through a fresh connection"
-relay_log_has 'reused upstream connection was closed'; tap_ok $? "... and the retry is logged"
+wait_for relay_log_has 'reused upstream connection was closed'; tap_ok $? "... and the retry is logged"
 
 # --- upstream 4xx at end of data reaches the client as 4xx
 standin_ctl POST /faults '{"eod_4xx": {"count": 1}}' >/dev/null

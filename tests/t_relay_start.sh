@@ -121,8 +121,8 @@ grep -q '^third 421 4.3.2' "$TESTS_TMP/limits.out"; tap_ok $? "beyond max_client
 # the client's own timeout (20 s) catches a relay that never answers.
 grep -Eq '^idle 421 4.4.2 .* ([3-9]|1[0-9])$' "$TESTS_TMP/limits.out"; tap_ok $? "idle_timeout: 421 4.4.2, not before it"
 grep -Eq '^data 421 4.4.2 .* ([1-9]|1[0-9])$' "$TESTS_TMP/limits.out"; tap_ok $? "data_timeout inside a message: 421 4.4.2"
-relay_log_has 'too many clients'; tap_ok $? "the max_clients refusal is logged"
-relay_log_has 'status=deferred \(421 4.4.2 timeout while reading the message\)'
+wait_for relay_log_has 'too many clients'; tap_ok $? "the max_clients refusal is logged"
+wait_for relay_log_has 'status=deferred \(421 4.4.2 timeout while reading the message\)'
 tap_ok $? "the message cut by the timeout is logged as deferred, not submitted"
 sed 's/^/# /' "$TESTS_TMP/limits.out"
 relay_stop
