@@ -136,20 +136,27 @@ idle_rss() {
     sleep 12                                # the relay trims after 10 s idle
     echo "$(rss VmRSS) KB (anonymous $(rss RssAnon) KB, file $(rss RssFile) KB)"
 }
-relay_stop
-relay_start "$CONF" || exit 1
+# fresh_relay - a new process on a new port (the old one's may linger)
+fresh_relay() {
+    relay_stop
+    _p=$(free_port)
+    sed -i "s/127.0.0.1:$RPORT/127.0.0.1:$_p/" "$CONF"
+    RPORT=$_p
+    relay_start "$CONF" || exit 1
+}
+fresh_relay
 smtp-source -s 1 -m 1 -l 1000 -f "$STANDIN_MAILBOX" -t bench@example.net 127.0.0.1:$RPORT
 start_idle=$(idle_rss)
 smtp-source -s 10 -m "$BURST" -l 1000 -f "$STANDIN_MAILBOX" -t bench@example.net 127.0.0.1:$RPORT
 burst_hwm=$(rss VmHWM)
 burst_idle=$(idle_rss)
 peak() {
-    relay_stop
-    relay_start "$CONF" || exit 1
     smtp-source $1 -s 50 -m 50 -l 10485760 -f "$STANDIN_MAILBOX" -t bench@example.net "$2"
     echo "$(rss VmHWM) KB"
 }
+fresh_relay
 peak_smtp=$(peak "" 127.0.0.1:$RPORT)
+fresh_relay
 peak_lmtp=$(peak -L "unix:$SOCK")
 echo "(c) relay memory (targets: idle < 8 MB = 8192 KB, peak < 32 MB = 32768 KB):"
 printf '  %-52s %s\n' "idle after start (one message sent)" "$start_idle" \

@@ -46,6 +46,9 @@ account = q4, q5
 send_as = $SENDAS
 EOF
 "$BIN/exorelay" -c "$CONF" check >/dev/null; tap_ok $? "a config with account pools is valid"
+out=$("$BIN/exorelay" -c "$CONF" status)
+echo "$out" | grep -q "^  budget      0 recipients in 24 h of 2, 2 left; 0 messages this minute$"
+tap_ok $? "status before any mail: the whole budget left"
 relay_start "$CONF" || exit 1
 
 # send CLASS N - one message tagged for CLASS; prints the final reply, or

@@ -76,15 +76,18 @@ static json_t *token_json(const struct config *cfg, const struct conf_account *a
     time_t  expires = 0, obtained = 0;
     int     cached = token_peek(cfg, acct, &expires, &obtained, &fail);
     json_t *o = json_pack("{s:b}", "cached", cached);
+    char    cause[600];
 
     if (cached) {
         json_object_set_new(o, "expires", json_integer((json_int_t) expires));
         json_object_set_new(o, "obtained", json_integer((json_int_t) obtained));
     }
-    if (fail.cause[0])
+    if (fail.cause[0]) {
+        token_diag_line(&fail, acct, cause, sizeof(cause));    /* who failed */
         json_object_set_new(o, "failure", json_pack("{s:s, s:s, s:b}",
-                            "cause", fail.cause, "fix", fail.fix,
+                            "cause", cause, "fix", fail.fix,
                             "temporary", fail.temporary));
+    }
     return o;
 }
 
@@ -119,7 +122,7 @@ static json_t *budget_json(const struct config *cfg, const struct conf_account *
         budget_get(b, acct->daily_recipients, now, &v);
     else if (budget_load_view(cfg->state_dir, acct->mailbox, acct->daily_recipients,
                               now, &v) < 0)
-        memset(&v, 0, sizeof(v));
+        v.left = acct->daily_recipients;    /* no state file: nothing used yet */
     json_object_set_new(o, "recipients_24h", json_integer(v.used));
     json_object_set_new(o, "in_flight", json_integer(v.reserved));
     if (acct->daily_recipients > 0)

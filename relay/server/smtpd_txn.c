@@ -180,7 +180,7 @@ static int acquire(struct session *s, const struct conf_account *acct)
     }
     t->t_pace += now_seconds() - t0;
     t0 = now_seconds();
-    t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
+    t->up = t->pool ? pool_acquire_for(t->pool, s->io.fd, &err, &t->reused) : NULL;
     t->t_conn += now_seconds() - t0;
     if (t->up)
         upstream_relay(t->up, t->relay, sizeof(t->relay));

@@ -14,6 +14,8 @@
  *	void entra_diag_set(diag, temporary, cause, fix, detail)
  *	void entra_diag_causef(diag, temporary, fix, fmt, ...)
  *		Any other diagnosis (credential files, state, policy).
+ *	void entra_diag_line(diag, authority, buf, len)
+ *		token_diag_line (token.h) for an authority URL
  *	void entra_diag_redact(diag, secret)
  *		Belt and braces: replace a secret's text, should a peer have
  *		echoed it, in cause, fix and detail.
@@ -326,6 +328,13 @@ static void url_host(const char *url, char *host, size_t hlen, int *port)
 void token_diag_line(const struct token_diag *diag, const struct conf_account *acct,
                      char *buf, size_t len)
 {
+    entra_diag_line(diag, acct->authority, buf, len);
+}
+
+/* entra_diag_line - token_diag_line for an authority URL */
+void entra_diag_line(const struct token_diag *diag, const char *authority,
+                     char *buf, size_t len)
+{
     char    host[256], where[300];
     int     port;
     const char *cause = diag->cause[0] ? diag->cause : "the token request failed";
@@ -334,7 +343,7 @@ void token_diag_line(const struct token_diag *diag, const struct conf_account *a
         snprintf(buf, len, "%s", cause);
         return;
     }
-    url_host(acct->authority ? acct->authority : "https://login.microsoftonline.com",
+    url_host(authority ? authority : "https://login.microsoftonline.com",
              host, sizeof(host), &port);
     if (port == 443)
         snprintf(where, sizeof(where), "%s", host);

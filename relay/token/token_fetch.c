@@ -151,13 +151,16 @@ static int usable(const struct token_state *st, time_t now, int want_fresh)
 static void log_outcome(const struct token_params *p, const struct token_state *st,
                         int rc, time_t now)
 {
-    if (rc == 0)
+    char    cause[600];
+
+    if (rc == 0) {
         msg_info("token: account %s: new token from Entra ID, valid %ld s (%s)",
                  p->name, (long) (st->expires - now), secret_fingerprint(st->token));
-    else
-        msg_warn("token: account %s: %s; fix: %s [%s; next attempt in %ld s]",
-                 p->name, st->diag.cause, st->diag.fix, st->diag.detail,
-                 (long) (st->retry_at - now));
+        return;
+    }
+    entra_diag_line(&st->diag, p->authority, cause, sizeof(cause));   /* who failed */
+    msg_warn("token: account %s: %s; fix: %s [%s; next attempt in %ld s]",
+             p->name, cause, st->diag.fix, st->diag.detail, (long) (st->retry_at - now));
 }
 
 /* expired_certificate - say so before Entra does, more clearly */

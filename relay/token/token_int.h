@@ -124,6 +124,8 @@ void entra_diag_set(struct token_diag *diag, int temporary, const char *cause,
 void entra_diag_causef(struct token_diag *diag, int temporary, const char *fix,
                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void entra_diag_redact(struct token_diag *diag, const secret_t *secret);
+void entra_diag_line(const struct token_diag *diag, const char *authority,
+                     char *buf, size_t len);
 
 /* token_cache.c: the state file. */
 struct token_state {
