@@ -22,6 +22,8 @@ DESTDIR  ?=
 SBINDIR  ?= $(PREFIX)/sbin
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# systemd units; systemd reads /usr/local/lib/systemd/system as well
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 # bash-completion loads a program's completion from here on first use
 BASHCOMPDIR ?= /usr/share/bash-completion/completions
 DROP_GROUP ?= exorelay-drop
@@ -30,12 +32,34 @@ BUILD    ?= build
 CC       ?= cc
 WARN      = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
+CPPFLAGS ?=
 SAN_FLAGS ?=
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SAN_FLAGS) -D_GNU_SOURCE -pthread \
-             -I. -Irelay -MMD -MP
 LIBS      = -lmilter -lcurl -ljansson -lssl -lcrypto -lpthread
 LDFLAGS  ?=
-ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS) -pthread
+
+# Hardening, always on (a plain "make" too; the setgid exorelay-sendmail and
+# the daemons need it most): stack protector, PIE, full RELRO + BIND_NOW, and
+# _FORTIFY_SOURCE=3 (glibc falls back to 2 where the compiler lacks level 3).
+# They come before CPPFLAGS/CFLAGS/LDFLAGS, so that what the caller gives
+# (dpkg-buildflags, or e.g. -fno-stack-protector) wins. Fortify is added only
+# when the caller did not choose a level, when optimizing (glibc warns
+# without -O, and -Werror makes that fatal) and without sanitizers (their
+# interceptors and the fortified functions check the same calls twice).
+# Stack clash and control-flow protection (x86 CET) where the compiler
+# offers them (hardening-check asks for the latter).
+cc_accepts = $(shell $(CC) -Werror $(1) -E -x c /dev/null >/dev/null 2>&1 && echo $(1))
+HARDEN_CFLAGS := -fstack-protector-strong -fPIE \
+                 $(call cc_accepts,-fstack-clash-protection) $(call cc_accepts,-fcf-protection)
+HARDEN_LDFLAGS = -pie -Wl,-z,relro -Wl,-z,now
+FORTIFY_LEVEL ?= 3
+fortify_wanted = $(and $(filter-out -O0,$(filter -O%,$(CFLAGS))),\
+                       $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,yes),\
+                       $(if $(strip $(SAN_FLAGS)),,yes))
+HARDEN_CPPFLAGS = $(if $(fortify_wanted),-D_FORTIFY_SOURCE=$(FORTIFY_LEVEL))
+
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN_CFLAGS) $(HARDEN_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) \
+             $(SAN_FLAGS) -D_GNU_SOURCE -pthread -I. -Irelay -MMD -MP
+ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(LDFLAGS) $(SAN_FLAGS) -pthread
 
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ALL_CFLAGS += -DEXORELAY_VERSION='"$(VERSION)"'
@@ -61,7 +85,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .SECONDARY:
 .PHONY: all deps check check-asan check-valgrind demo install uninstall clean \
-        bench fuzz fuzz-build fuzz-bins
+        bench fuzz fuzz-build fuzz-bins deb
 
 all: $(PROGRAMS) $(UNIT_BINS) $(TOOL_BINS)
 
@@ -161,21 +185,44 @@ install: $(PROGRAMS)
 	else echo "note: exorelay-sendmail is not setgid $(DROP_GROUP) (not root, or no such group): see INSTALL"; fi
 	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 $$f $(DESTDIR)$(MANDIR)/man8/ || true; done
+	@# the units, naming the programs where they were installed
+	install -d $(DESTDIR)$(UNITDIR)
+	for f in conf/*.service; do \
+	    sed 's,/usr/local/sbin/,$(SBINDIR)/,g' $$f >$(DESTDIR)$(UNITDIR)/$${f#conf/} && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$${f#conf/} || exit 1; done
+	@# the config with CHANGE-ME placeholders (nothing starts before they are
+	@# filled in); an existing config is never replaced
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 contrib/bash-completion/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay
 	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter
 	ln -sf exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/exorelay
 	[ -e $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf ] || \
-	    install -m 0644 conf/exorelay.conf.example $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf
+	    install -m 0644 conf/exorelay.conf $(DESTDIR)$(SYSCONFDIR)/exorelay/exorelay.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/exorelay $(DESTDIR)$(SBINDIR)/exorelay-milter \
 	    $(DESTDIR)$(SBINDIR)/exorelay-sendmail
+	for f in conf/*.service; do rm -f $(DESTDIR)$(UNITDIR)/$${f#conf/}; done
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/exorelay $(DESTDIR)$(BASHCOMPDIR)/exorelay-milter \
 	    $(DESTDIR)$(BASHCOMPDIR)/exorelay-sendmail
 	for f in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$f); done
 	for f in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$(basename $$f); done
 
+# deb - the Debian packages (debian/), built from a copy of this tree in
+# build-deb/ so that dpkg-buildpackage leaves its results there, not in
+# the parent directory: build-deb/*.deb. Needs dpkg-dev, debhelper and the
+# Build-Depends of debian/control.
+DEB_DIR = build-deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+	    { echo "make deb needs dpkg-dev and debhelper (INSTALL, section 1.1)"; exit 1; }
+	@v=$$(dpkg-parsechangelog -S Version); [ "$${v%%+*}" = "$(VERSION)" ] || \
+	    { echo "debian/changelog says $$v, VERSION says $(VERSION)"; exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/exorelay
+	tar -c --exclude='./build*' --exclude=./.git . | tar -x -C $(DEB_DIR)/exorelay
+	cd $(DEB_DIR)/exorelay && dpkg-buildpackage -us -uc -b
+	@ls -1 $(DEB_DIR)/*.deb
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-deb

@@ -23,13 +23,20 @@ struct ini_reader {
 /* ini_open - open path for reading */
 struct ini_reader *ini_open(const char *path, char *err, size_t errlen)
 {
-    struct ini_reader *r;
     FILE   *fp = fopen(path, "re");
 
     if (fp == NULL) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return NULL;
     }
+    return ini_open_fp(fp, err, errlen);
+}
+
+/* ini_open_fp - read an open file (the reader closes it) */
+struct ini_reader *ini_open_fp(FILE *fp, char *err, size_t errlen)
+{
+    struct ini_reader *r;
+
     if ((r = calloc(1, sizeof(*r))) == NULL) {
         fclose(fp);
         snprintf(err, errlen, "out of memory");

@@ -5,6 +5,8 @@
  * SYNOPSIS
  *	struct ini_reader *ini_open(path, err, errlen)
  *		NULL + err (errno text) when the file cannot be opened
+ *	struct ini_reader *ini_open_fp(fp, err, errlen)
+ *		the same for a file already open (ini_close closes it)
  *	int ini_next(reader, &item)
  *		1 and the next item, 0 at end of file
  *	int ini_lineno(reader)	lines read so far
@@ -24,6 +26,7 @@
 #define EXORELAY_CONF_INI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum ini_kind { INI_SECTION, INI_KEY, INI_ERROR };
 
@@ -39,6 +42,7 @@ struct ini_item {
 struct ini_reader;
 
 struct ini_reader *ini_open(const char *path, char *err, size_t errlen);
+struct ini_reader *ini_open_fp(FILE *fp, char *err, size_t errlen);
 int ini_next(struct ini_reader *r, struct ini_item *item);
 int ini_lineno(const struct ini_reader *r);
 void ini_close(struct ini_reader *r);

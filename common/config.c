@@ -184,6 +184,11 @@ static void set_key(struct loader *ld, const char *key, const char *value, int l
     }
     if (*seen == 0)
         *seen = line;
+    if (strncmp(value, CONF_PLACEHOLDER, strlen(CONF_PLACEHOLDER)) == 0) {
+        conf_err(&ld->diag, line, "%s is not filled in yet (still '%s'): give %s "
+                 "(INSTALL, section 3)", key, value, k->hint ? k->hint : "its value");
+        return;
+    }
     if (k->type->parse(k, value, conf_inst_obj(ld->cfg, in), err, sizeof(err)) < 0)
         conf_err(&ld->diag, line, "%s: %s", key, err);
 }
@@ -235,14 +240,16 @@ static void free_insts(struct loader *ld)
     free(ld->insts);
 }
 
-/* read_file - tokenize path and hand each line to the loader */
-static int read_file(struct loader *ld, const char *path)
+/* read_file - tokenize path (or fp, when not NULL: that file, already
+ * open) and hand each line to the loader */
+static int read_file(struct loader *ld, const char *path, FILE *fp)
 {
     struct ini_reader *r;
     struct ini_item it;
     char    err[512];
 
-    if ((r = ini_open(path, err, sizeof(err))) == NULL) {
+    if ((r = fp ? ini_open_fp(fp, err, sizeof(err)) : ini_open(path, err, sizeof(err)))
+        == NULL) {
         conf_err(&ld->diag, 0, "%s", err);
         return -1;
     }
@@ -265,6 +272,12 @@ static int read_file(struct loader *ld, const char *path)
 /* config_load - see config.h */
 struct config *config_load(const char *path, FILE *errs, int *nerrors)
 {
+    return config_load_fp(path, NULL, errs, nerrors);
+}
+
+/* config_load_fp - see config.h */
+struct config *config_load_fp(const char *path, FILE *fp, FILE *errs, int *nerrors)
+{
     struct loader ld;
 
     memset(&ld, 0, sizeof(ld));
@@ -272,7 +285,7 @@ struct config *config_load(const char *path, FILE *errs, int *nerrors)
     ld.cfg->path = conf_xstrdup(path);
     ld.diag.path = path;
     ld.cur = CUR_NONE;
-    if (read_file(&ld, path) == 0) {
+    if (read_file(&ld, path, fp) == 0) {
         finish_sections(&ld);
         conf_check_all(ld.cfg, ld.insts, ld.ninst, &ld.diag);
     }

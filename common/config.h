@@ -10,6 +10,11 @@
  *		Checks files named by the config (secret, certificate, key,
  *		ca_file): they must exist, be readable, and secret/key files
  *		must not be readable by group or others.
+ *	struct config *config_load_fp(path, fp, errs, &nerrors)
+ *		The same from fp, the file already open (path names it in
+ *		messages; fp is closed): who checked the file's owner on
+ *		the descriptor parses that very file, not whatever the
+ *		path names a moment later. fp NULL: open path.
  *	void config_free(cfg)
  *	const struct conf_account *config_account(cfg, name)
  *		account by name; NULL name means the default (first) account
@@ -41,6 +46,11 @@
  * s/m/h/d suffixes (plain numbers are seconds). Every key is documented in
  * man/exorelay.conf.5. The structure only grows: add fields, never rename.
  *
+ * A value that begins with CONF_PLACEHOLDER ("CHANGE-ME") is an error
+ * naming the key and what to give: the config installed by "make install"
+ * and the Debian package (conf/exorelay.conf) holds it where only the
+ * admin knows the value, so that nothing starts before it is filled in.
+ *
  * Why not libinih: Debian's libinih is built without per-key line numbers
  * (INI_HANDLER_LINENO) and joins indented lines onto the previous value
  * (INI_ALLOW_MULTILINE), so an indented key would silently vanish into
@@ -57,6 +67,8 @@
 #include <time.h>
 
 #include "log.h"
+
+#define CONF_PLACEHOLDER "CHANGE-ME"
 
 struct strlist {
     char  **v;
@@ -133,7 +145,9 @@ struct config {
     long long max_message_size; /* default 35M */
     int     max_recipients;     /* default 500 */
     int     idle_timeout;       /* default 300 s: client silent between commands */
-    int     data_timeout;       /* default 300 s */
+    int     data_timeout;       /* default 300 s: client silent inside DATA */
+    int     data_total_timeout; /* default 600 s: a whole message's data */
+    int     pool_wait_timeout;  /* default 60 s: waiting for an upstream session */
     char   *socket_owner;       /* unix listen sockets: owner, group, mode */
     char   *socket_group;
     int     socket_mode;        /* default 0660 */
@@ -177,6 +191,7 @@ struct config {
 };
 
 struct config *config_load(const char *path, FILE *errs, int *nerrors);
+struct config *config_load_fp(const char *path, FILE *fp, FILE *errs, int *nerrors);
 void config_free(struct config *cfg);
 const struct conf_account *config_account(const struct config *cfg, const char *name);
 const struct conf_account *config_account_for_sender(const struct config *cfg,

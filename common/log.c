@@ -108,11 +108,13 @@ const char *log_level_name(enum log_level level)
     return level_names[level];
 }
 
-/* printable - control characters become '?': one message, one line */
-static void printable(char *text)
+/* log_sanitize - see log.h: one message, one line of printable text */
+void log_sanitize(char *text)
 {
     for (unsigned char *p = (unsigned char *) text; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
+        if (*p == '\t')
+            *p = ' ';
+        else if (*p < 0x20 || *p == 0x7f)
             *p = '?';
 }
 
@@ -147,7 +149,7 @@ void log_vmsg(const char *service, enum log_level level, const char *fmt, va_lis
     if (level > log_threshold)
         return;
     vsnprintf(text, sizeof(text), fmt, ap);
-    printable(text);
+    log_sanitize(text);
     if (log_dest == DEST_JOURNAL) {
         len = snprintf(line, sizeof(line), "<%d>%s%s%s\n", level_syslog[level], lvl, sep,
                        text);

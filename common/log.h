@@ -31,8 +31,10 @@
  * Secrets and tokens are never logged: they live in secret_t (secret.h),
  * which has no printable form but a fingerprint, and printf-style checking
  * (-Wformat -Werror) refuses a secret_t where a string is expected.
- * Control characters in a message become '?', so no text from a peer can
- * forge a line. Each line is written whole (one write per message), so
+ * Control characters in a message (ESC, CR/LF of a multi-line reply or a
+ * header value) become '?' and a TAB a space (log_sanitize(text), in
+ * place, done here for every line), so no text from a peer can forge a
+ * line or drive the terminal of whoever reads the log. Each line is written whole (one write per message), so
  * threads do not interleave inside a line. Messages longer than 4 KB are
  * cut.
  */
@@ -56,6 +58,7 @@ enum log_level log_get_level(void);
 /* log_level_parse - "error", "warning", "notice", "info", "debug"; 0 ok, -1 bad */
 int log_level_parse(const char *name, enum log_level *level);
 const char *log_level_name(enum log_level level);
+void log_sanitize(char *text);
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,5 +34,30 @@ int privs_drop(const char *user, char *err, size_t errlen)
         snprintf(err, errlen, "switched to user %s but root could be regained", user);
         return -1;
     }
+    privs_no_core();            /* setuid() resets the dumpable flag */
     return 0;
+}
+
+#ifdef __SANITIZE_ADDRESS__
+/* dumpable_again - LeakSanitizer inspects the process at exit through
+ * ptrace, which a non-dumpable process refuses: allow it then (ASan
+ * builds only; the core limit stays 0) */
+static void dumpable_again(void)
+{
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+}
+#endif
+
+/* privs_no_core - see privs.h */
+void privs_no_core(void)
+{
+    struct rlimit none = {0, 0};
+
+    setrlimit(RLIMIT_CORE, &none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#ifdef __SANITIZE_ADDRESS__
+    static int registered;
+    if (!registered++)
+        atexit(dumpable_again);
+#endif
 }

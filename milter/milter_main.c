@@ -268,6 +268,7 @@ int main(int argc, char **argv)
     const char *path = NULL;
     int     foreground = 0, check = 0, opt, r;
 
+    privs_no_core();            /* may hold a secret or a token: never in a core */
     while ((opt = getopt_long(argc, argv, "c:fhn", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':

@@ -38,7 +38,7 @@ fi
 PKGS="gcc make pkg-config libmilter-dev libcurl4-openssl-dev libjansson-dev
 libssl-dev openssl ca-certificates curl postfix miltertest faketime
 python3 python3-cryptography valgrind groff-base man-db libfaketime
-iproute2 procps psmisc time $(clang_pkgs) pflogsumm msmtp"
+iproute2 procps psmisc time strace util-linux $(clang_pkgs) pflogsumm msmtp"
 # Sendmail (for t_milter_sendmail.sh) conflicts with postfix as a package:
 # only its .debs are fetched (apt-get download), into a cache that the test
 # unpacks into a private directory (tests/lib/sendmail.sh).

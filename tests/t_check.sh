@@ -104,6 +104,31 @@ out=$("$X" -c "$T/example.conf" check 2>"$T/example2.err"); rc=$?
 tap_ok $? "the example passes once its secret exists with mode 0600 (got $rc)"
 [ $rc -eq 0 ] || sed 's/^/#   /' "$T/example2.err"
 
+# The config "make install" and the Debian package install: nothing starts
+# before each CHANGE-ME is filled in; check names each line.
+inst=$TOP/conf/exorelay.conf
+"$X" -c "$inst" check >/dev/null 2>"$T/inst.err"; rc=$?
+ok_lines=0
+for key in tenant client_id credential_expiry mailbox; do
+    line=$(grep -n "^$key = CHANGE-ME" "$inst" | cut -d: -f1)
+    grep -q "^$inst:$line: $key is not filled in yet (still 'CHANGE-ME'): give " "$T/inst.err" ||
+        ok_lines=1
+done
+[ $rc -eq 78 ] && [ $ok_lines -eq 0 ] && [ "$(grep -c "^$inst:" "$T/inst.err")" -eq 5 ]
+tap_ok $? "the installed config: exit 78 (got $rc), FILE:LINE for each CHANGE-ME and the missing secret"
+[ $rc -eq 78 ] && [ $ok_lines -eq 0 ] || sed 's/^/#   /' "$T/inst.err"
+sed -e "s#^client_secret_file = .*#client_secret_file = $T/main.secret#" \
+    -e 's/^tenant = CHANGE-ME/tenant = contoso.onmicrosoft.com/' \
+    -e 's/^client_id = CHANGE-ME/client_id = 3e1f0c2a-5b7d-4e8f-9a6b-1c2d3e4f5a6b/' \
+    -e 's/^credential_expiry = CHANGE-ME/credential_expiry = 2027-06-30/' \
+    -e 's/^mailbox = CHANGE-ME/mailbox = no-reply@contoso.onmicrosoft.com/' "$inst" >"$T/inst.conf"
+"$X" -c "$T/inst.conf" check >/dev/null 2>"$T/inst2.err"
+tap_ok $? "the installed config passes once filled in"
+sed 's/^/#   /' "$T/inst2.err"
+printf '%s\n' "$account" | sed 's/^mailbox = .*/mailbox = CHANGE-ME@example.com/' >"$T/ph.conf"
+"$X" -c "$T/ph.conf" check 2>&1 | grep -q "ph.conf:5: mailbox is not filled in yet"
+tap_ok $? "a value beginning with CHANGE-ME is a placeholder too"
+
 # No root, no network: as nobody, in a network namespace without routes.
 if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
     cp "$T/main.secret" "$T/nobody.secret"

@@ -149,5 +149,26 @@ echo "$out" | grep -q '^exorelay is not running (.*control.sock: .*); what is on
 tap_ok $? "status without the relay: says so, and shows each credential from the config"
 check_at "$(day -2)" 2 "^EXORELAY CRITICAL - relay not running; main: client secret EXPIRED"
 
+# A credential changed by SIGHUP is checked at the reload, not at the next
+# tick of the checks (5 minutes away): real clock here, the relay running
+# with main's expiry 60 days away, then the config says 5 days.
+E3=$(date -u -d '+60 days' +%F)
+E4=$(date -u -d '+5 days' +%F)
+sed -i "0,/^credential_expiry = .*/s//credential_expiry = $E3/" "$C"
+"$BIN/exorelay" -c "$C" run -f 2>>"$LOG" &
+RELAY_PID=$!
+cleanup_add "kill $RELAY_PID 2>/dev/null"
+wait_for sh -c "'$BIN/exorelay' -c '$C' status | grep -q 'running, pid $RELAY_PID'" ||
+    wait_for sh -c "'$BIN/exorelay' -c '$C' status | grep -q 'running, pid $RELAY_PID'"
+tap_ok $? "the relay runs on the real clock, main's credential 60 days from expiry"
+sed -i "0,/^credential_expiry = .*/s//credential_expiry = $E4/" "$C"
+r0=$(grep -c 'reloaded' "$LOG")
+kill -HUP "$RELAY_PID"
+wait_for sh -c "test \$(grep -c reloaded '$LOG') -gt $r0"
+tap_ok $? "SIGHUP: reloaded"
+wait_for sh -c "grep -q 'credential expiry: the client secret of account main .* expires in 5 days ($E4)' '$LOG'"
+tap_ok $? "the changed credential is checked at the reload: its warning comes at once"
+relay_stop
+
 [ $BAD_EXITS = 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$LOG"
 tap_ok $? "the relay exited 0 after each SIGTERM ($BAD_EXITS did not), no sanitizer report"

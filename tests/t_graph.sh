@@ -83,8 +83,9 @@ done
 ok "10 messages over kept connections: $(( $(stat graph_connections) - c0 )) new TLS connections" \
     test $(( $(stat graph_connections) - c0 )) -le 1
 
-# --- at most 4 requests in flight per mailbox (8 clients, slow Graph)
-faults '{"graph_delay_ms": 300}'
+# --- at most 4 requests in flight per mailbox (8 clients, each request
+# held 2 s by the stand-in so that they overlap)
+faults '{"graph_delay_ms": 2000}'
 standin_ctl POST /reset >/dev/null
 n0=$(standin_count)
 pids=""

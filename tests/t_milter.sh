@@ -91,6 +91,8 @@ wait_for ready
 tap_ok $? "the milter starts and listens"
 grep -q "removed the stale socket" "$T/milter.log"
 tap_ok $? "a stale socket is removed"
+grep -q '^Max core file size  *0  *0 ' /proc/$pid/limits
+tap_ok $? "no core dumps: core file size limit 0 (soft and hard)"
 mode=$(stat -c '%a %G' "$SOCK")
 want_group=$(getent group postfix >/dev/null && echo postfix || id -gn)
 [ "$mode" = "660 $want_group" ]

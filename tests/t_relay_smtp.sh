@@ -59,6 +59,20 @@ printf 'From: %s\r\nSubject: dots\r\n\r\n.\r\n.leading\r\n..three\r\nend\r\n' "$
 tap_ok $? "dot-stuffing: upstream stores exactly the unstuffed content"
 tap_ok $([ "$(standin_stat round_trips_last)" -eq 2 ]; echo $?) "pipelined message costs 2 upstream round trips"
 
+# --- a control character in a parameter value: refused here, 501 5.5.4,
+# before any upstream work (no connection, no AUTH: issue 13)
+c0=$(standin_stat smtp_connections); a0=$(standin_stat auth_attempts)
+out=$(printf '%s\n' '<' '> EHLO c\r\n' '<' "> MAIL FROM:<$MB> ENVID=a\\rb\\r\\n" '<' \
+      "> MAIL FROM:<$MB> RET=HDRS\\tENVID=x\\r\\n" '<' \
+      "> MAIL FROM:<$MB> ENVID=a\\x1b[2Jb\\r\\n" '<' '> QUIT\r\n' '<' | smtp_session $PORT)
+echo "$out" | sed -n 3p | grep -q '^501 5\.5\.4 .*[Cc]ontrol character'
+tap_ok $? "MAIL ... ENVID=a<CR>b: 501 5.5.4 from the relay itself"
+echo "$out" | sed -n 4,5p | grep -c '^501 5\.5\.4' | grep -qx 2
+tap_ok $? "a TAB or an ESC in the parameters: 501 5.5.4 too"
+tap_ok $([ "$(standin_stat smtp_connections)" = "$c0" ] && [ "$(standin_stat auth_attempts)" = "$a0" ]; echo $?) \
+    "no upstream connection or AUTH for them"
+echo "$out" | sed -n 3p | sed 's/^/# /'
+
 # --- SMTP smuggling: no second message upstream, 550 5.5.2, nothing submitted
 i=0
 for payload in '\n.\r\n' '\r\n.\n' '\n.\n' '\r.\r\n' '\r\n.\r' '\n..\r\n' 'x\ry\r\n'; do
@@ -106,7 +120,7 @@ echo "$out" | sed -n 4p | grep -q '^250'; tap_ok $? "the next command is read cl
 n0=$(count)
 out=$(printf '<\n> EHLO c\\r\\n\n<\n' | smtp_session "[::1]:$PORT6")
 echo "$out" | head -1 | grep -q '^554 5.7.1'; tap_ok $? "client outside allow gets 554 5.7.1"
-relay_log_has 'reject: connect from \[::1\]'; tap_ok $? "... and is logged"
+wait_for relay_log_has 'reject: connect from \[::1\]'; tap_ok $? "... and is logged"
 
 # --- LMTP on the unix socket: one final reply per accepted recipient
 n0=$(count)
@@ -149,7 +163,7 @@ echo "$out" | tail -1 | grep -q '^250 2.0.0 OK'; tap_ok $? "tagged message accep
 last=$(ls "$STANDIN_MSGDIR"/*.json | tail -1)
 grep -q '"auth_user": "second@contoso.onmicrosoft.com"' "$last"; tap_ok $? "submitted as the tagged account's mailbox"
 grep -q '"rcpt_to": \["a@example.net", "b@example.net"\]' "$last"; tap_ok $? "all recipients replayed on the new account"
-relay_log_has 'account=second \(switched from main\)'; tap_ok $? "log line shows the switch"
+wait_for relay_log_has 'account=second \(switched from main\)'; tap_ok $? "log line shows the switch"
 out=$(sendtag switch2)
 echo "$out" | tail -1 | grep -q '^250 2.0.0 OK'; tap_ok $? "second tagged message accepted"
 tap_ok $([ "$(grep -c 'switched from' "$RELAY_LOG")" -eq 1 ]; echo $?) "second message from that sender needs no switch"
@@ -171,7 +185,7 @@ standin_ctl POST /faults '{"smtp_421": {"at": "MAIL", "count": 1}}' >/dev/null
 out=$(smtp_session $PORT <"$TESTS_TMP/retry.script")
 echo "$out" | sed -n 3p | grep -q '^250 2.1.0'; tap_ok $? "421 on a reused connection: the client never sees it"
 echo "$out" | tail -1 | grep -q '^250 2.0.0 OK'; tap_ok $? "... the message goes through a fresh connection"
-relay_log_has 'reused upstream connection was closed'; tap_ok $? "... and the retry is logged"
+wait_for relay_log_has 'reused upstream connection was closed'; tap_ok $? "... and the retry is logged"
 
 # --- upstream 4xx at end of data reaches the client as 4xx
 standin_ctl POST /faults '{"eod_4xx": {"count": 1}}' >/dev/null

@@ -24,6 +24,14 @@ relay_start "$CONF" || exit 1
 uid=$(awk '/^Uid:/ { print $2 $3 $4 $5 }' /proc/$RELAY_PID/status)
 n=$(id -u nobody)
 tap_ok $([ "$uid" = "$n$n$n$n" ]; echo $?) "started as root, runs as user nobody (uid $uid)"
+# No core dumps (memory holds the secret and the token): the core limit is
+# 0 (soft and hard; the hard limit here is unlimited).
+grep -q '^Max core file size  *0  *0 ' /proc/$RELAY_PID/limits
+tap_ok $? "core file size limit 0 (soft and hard) in /proc/PID/limits"
+for unit in exorelay.service exorelay-milter.service; do
+    grep -qx 'LimitCORE=0' "$TOP/conf/$unit"
+    tap_ok $? "conf/$unit sets LimitCORE=0"
+done
 ls -l "$SOCK" | grep -q '^srw------- .* nobody nogroup'
 tap_ok $? "unix socket: socket_owner, socket_group, socket_mode applied"
 msg="<
@@ -56,6 +64,19 @@ printf "%s\n" "$msg" | smtp_session $PORT | tail -1 | grep -q '^250 2.0.0 OK'
 tap_ok $? "the detached daemon relays"
 kill -TERM "$dpid"
 wait_for sh -c "! kill -0 $dpid"; tap_ok $? "the daemon stops on SIGTERM"
+
+# Started directly as an unprivileged user, as the systemd unit does
+# (User=exorelay, no setuid that would clear the dumpable flag): the relay
+# makes itself non-dumpable, which shows as /proc/PID owned by root
+# although the process runs as nobody (proc(5)).
+RELAY_AS="setpriv --reuid=nobody --regid=nogroup --clear-groups" relay_start "$CONF" || exit 1
+awk '/^Uid:/ { exit !($2 == '"$(id -u nobody)"') }' /proc/$RELAY_PID/status
+tap_ok $? "started as nobody (setpriv)"
+tap_ok $([ "$(stat -c %u /proc/$RELAY_PID/status)" = 0 ]; echo $?) \
+    "not dumpable: /proc/PID/status owned by root, not by nobody"
+grep -q '^Max core file size  *0  *0 ' /proc/$RELAY_PID/limits
+tap_ok $? "core file size limit 0 there too"
+relay_stop
 
 # wrong upstream certificate (valid chain, wrong name)
 sed -i "s/^port = .*/port = $STANDIN_SMTP_WRONGNAME_PORT/" "$CONF"
@@ -100,8 +121,8 @@ grep -q '^third 421 4.3.2' "$TESTS_TMP/limits.out"; tap_ok $? "beyond max_client
 # the client's own timeout (20 s) catches a relay that never answers.
 grep -Eq '^idle 421 4.4.2 .* ([3-9]|1[0-9])$' "$TESTS_TMP/limits.out"; tap_ok $? "idle_timeout: 421 4.4.2, not before it"
 grep -Eq '^data 421 4.4.2 .* ([1-9]|1[0-9])$' "$TESTS_TMP/limits.out"; tap_ok $? "data_timeout inside a message: 421 4.4.2"
-relay_log_has 'too many clients'; tap_ok $? "the max_clients refusal is logged"
-relay_log_has 'status=deferred \(421 4.4.2 timeout while reading the message\)'
+wait_for relay_log_has 'too many clients'; tap_ok $? "the max_clients refusal is logged"
+wait_for relay_log_has 'status=deferred \(421 4.4.2 timeout while reading the message\)'
 tap_ok $? "the message cut by the timeout is logged as deferred, not submitted"
 sed 's/^/# /' "$TESTS_TMP/limits.out"
 relay_stop

@@ -126,6 +126,34 @@ rc=$?
 ok "-t without recipients: exit 64 (EX_USAGE)" test $rc = 64
 ok "and says so" grep -q "no recipient addresses found" "$ERR"
 ok "and nothing is queued" test "$(count)" = 0
+# 300 MB without a newline against max_message_size = 2K: the reader stops
+# at the limit (it reads bounded pieces, not whole lines), so the writer
+# gets EPIPE long before the end, and memory stays small.
+"$PYTHON" - "$SM" -C "$CONF" a@example.com >"$TESTS_TMP/flood" 2>"$ERR" <<'PYEOF'
+import subprocess, sys
+cmd = sys.argv[1:]
+p = subprocess.Popen(["/usr/bin/time", "-f", "rss_kb %M", "--"] + cmd,
+                     stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=sys.stderr)
+chunk, sent = b"x" * 65536, 0
+try:
+    while sent < 300 << 20:
+        p.stdin.write(chunk)
+        sent += len(chunk)
+    p.stdin.close()
+except BrokenPipeError:
+    pass
+print("sent", sent, "rc", p.wait())
+PYEOF
+sent=$(sed -n 's/^sent \([0-9]*\) .*/\1/p' "$TESTS_TMP/flood")
+rss=$(sed -n 's/^rss_kb //p' "$ERR" | tail -n 1)
+ok "300 MB without a newline: refused with exit 65" grep -q " rc 65$" "$TESTS_TMP/flood"
+ok "with a clear error" grep -q "message too large (limit 2048 bytes)" "$ERR"
+ok "it stopped reading early (sent ${sent:-?} of 314572800 bytes)" \
+    test "${sent:-314572800}" -lt 16777216
+if [ -z "${EXORELAY_WRAP:-}" ]; then
+    ok "its memory stayed small (max RSS ${rss:-?} KB < 32 MB)" test "${rss:-999999}" -lt 32768
+fi
+ok "and nothing is queued" test "$(count)" = 0
 printf 'x\n' | sm
 ok "no recipients and no -t: exit 64" test $? = 64
 
@@ -269,5 +297,29 @@ ok "-bs: a bad SIZE is 501 5.5.4" grep -q '^501 5.5.4 Bad SIZE parameter' "$OUT"
 ok "-bs: a MAIL parameter on RCPT is 555" grep -q '^555 5.5.4 Unsupported parameter RET=FULL' "$OUT"
 { printf 'NOOP %s\r\n' "$(head -c 3000 /dev/zero | tr '\0' x)"; printf 'QUIT\r\n'; } | sm -bs
 ok "-bs: a command line over the relay's limit is 500 5.5.2" grep -q '^500 5.5.2 Line too long' "$OUT"
+# -bs reads bounded pieces too: 300 MB without a newline inside DATA (then
+# the end of data) and as a command line: 552 and 500, memory small.
+clear_drop
+"$PYTHON" - "$SM" -C "$CONF" -bs >"$TESTS_TMP/bsflood" 2>"$ERR" <<'PYEOF'
+import subprocess, sys
+p = subprocess.Popen(["/usr/bin/time", "-f", "rss_kb %M", "--"] + sys.argv[1:],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr)
+p.stdin.write(b"EHLO c\r\nMAIL FROM:<s@example.com>\r\nRCPT TO:<r@example.com>\r\nDATA\r\n")
+chunk = b"x" * 65536
+for flood in (b"\r\n.\r\n", b"\r\nQUIT\r\n"):
+    for _ in range(300 * 16):
+        p.stdin.write(chunk)
+    p.stdin.write(flood)
+p.stdin.close()
+sys.stdout.write(p.stdout.read().decode())
+p.wait()
+PYEOF
+rss=$(sed -n 's/^rss_kb //p' "$ERR" | tail -n 1)
+ok "-bs: 300 MB of data without a newline: 552 5.3.4" grep -q '^552 5\.3\.4' "$TESTS_TMP/bsflood"
+ok "-bs: a 300 MB command line: 500 5.5.2 line too long" grep -q '^500 5\.5\.2 .*too long' "$TESTS_TMP/bsflood"
+ok "-bs: nothing is queued" test "$(count)" = 0
+if [ -z "${EXORELAY_WRAP:-}" ]; then
+    ok "-bs: memory stayed small (max RSS ${rss:-?} KB < 32 MB)" test "${rss:-999999}" -lt 32768
+fi
 
 echo "1..$_tap_n"

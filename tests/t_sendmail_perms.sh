@@ -100,6 +100,27 @@ ok "-C with a user-owned config: the group is dropped, nothing written (73)" tes
 printf 'x\n' | EXORELAY_CONF="$HOME1/my.conf" as_user1 "$SM" a@example.com 2>/dev/null
 ok "the same with EXORELAY_CONF" test $? = 73
 
+# The owner check is made on the descriptor the config is then read from:
+# the file is opened once, never looked up again by name (no window to
+# swap it between the check and the read). strace shows every system call
+# that names the file.
+if command -v strace >/dev/null 2>&1; then
+    printf 'x\n' | strace -f -qq -e trace=%file -o "$TESTS_TMP/strace.out" \
+        setpriv --reuid=$USER1 --regid=$USER1 --clear-groups "$SM" -C "$CONF" \
+        traced@example.com 2>"$TESTS_TMP/err"
+    tap_ok $? "-C with the admin's config, traced: submitted (exit 0)"
+    named=$(grep -F "\"$CONF\"" "$TESTS_TMP/strace.out")
+    echo "$named" | sed 's/^/# /'
+    test "$(echo "$named" | grep -c .)" = 1 && echo "$named" | grep -q 'openat('
+    tap_ok $? "the config is named in exactly one system call, its open (then fstat on the descriptor)"
+    grep -q 'newfstatat([0-9]*, "", .*AT_EMPTY_PATH\|fstat([0-9]' "$TESTS_TMP/strace.out"
+    tap_ok $? "... and checked with fstat"
+fi
+# A config only the drop group could read is not read through the group.
+install -m 0640 -g $G "$CONF" "$TESTS_TMP/group-only.conf"
+printf 'x\n' | as_user1 "$SM" -C "$TESTS_TMP/group-only.conf" a@example.com 2>"$TESTS_TMP/err"
+ok "-C naming a file only the drop group may read: not opened (exit 78)" test $? = 78
+
 # --- the daemon takes it over; mailq works for everybody ---------------------------
 "$BIN/exorelay" -c "$CONF" run -f >"$TESTS_TMP/daemon.log" 2>&1 &
 DAEMON=$!

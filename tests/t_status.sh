@@ -64,7 +64,10 @@ send "$STANDIN_MAILBOX"
 [ $? != 0 ]
 tap_ok $? "a message is refused (upstream 554 after the data)"
 
-status
+# The relay counts a message (and logs it) after its client has the reply:
+# ask until the third one is counted.
+counted() { status; has "^  messages    3 accepted"; }
+wait_for counted
 [ $RC = 0 ] && has "^exorelay [0-9.]+ running, pid $RELAY_PID, up " &&
     has "^account main \(no-reply@contoso\.onmicrosoft\.com\)$" &&
     has "^  credential  client secret expires in [0-9]+ days \(2030-06-30\)$" &&
@@ -113,7 +116,8 @@ for line in 'exorelay_up 1' \
     'exorelay_credential_expiry_timestamp_seconds{account="main"} 1909094399' \
     'exorelay_token_failing{account="main"} 0' \
     '# TYPE exorelay_messages_total counter' \
-    '# TYPE exorelay_credential_days_left gauge'; do
+    '# TYPE exorelay_credential_days_left gauge' \
+    'exorelay_client_sessions 0'; do
     grep -qxF "$line" "$TESTS_TMP/metrics.copy" || { echo "# missing: $line"; good=1; }
 done
 grep -Eq '^exorelay_pool_connections\{account="main",state="open"\} [1-3]$' "$TESTS_TMP/metrics.copy" &&
@@ -194,8 +198,10 @@ tap_ok $? "status --check: WARNING, exit 1, for a certificate past 30 days left 
 relay_stop
 [ $? = 0 ] && [ ! -e "$TESTS_TMP/state/control.sock" ]
 tap_ok $? "the relay exits 0 on SIGTERM and removes its control socket"
-grep -q '^STOPPING=1' "$TESTS_TMP/notify.log"
+wait_for grep -q '^STOPPING=1' "$TESTS_TMP/notify.log"
 tap_ok $? "the relay tells systemd STOPPING=1 on SIGTERM"
+grep -qx 'exorelay_up 0' "$M" && ! grep -qx 'exorelay_up 1' "$M"
+tap_ok $? "a clean stop leaves exorelay_up 0 in metrics_file"
 status
 [ $RC = 0 ] && has "^exorelay is not running \(.*control\.sock: No such file or directory\); what is on disk:$" &&
     has "^  token       valid until [0-9-]+ [0-9:]+ UTC" && ! has "^  pool " && ! has "^  messages "

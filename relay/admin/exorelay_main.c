@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/privs.h"
 
 struct global_opts global_opts;
 
@@ -105,6 +106,7 @@ int main(int argc, char **argv)
     struct config *cfg;
     char    prog[64];
 
+    privs_no_core();            /* may hold a secret or a token: never in a core */
     if ((i = global_options(argc, argv, &status)) < 0)
         return status;
     if ((cmd = command_find(argv[i])) == NULL) {

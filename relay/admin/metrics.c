@@ -137,8 +137,17 @@ char *metrics_render(json_t *status)
 
     if (fp == NULL)
         return NULL;
-    family(fp, "exorelay_up", "gauge", "1 while the exorelay daemon runs.");
-    fprintf(fp, "exorelay_up 1\n");
+    json_t *daemon = json_object_get(status, "daemon");
+
+    family(fp, "exorelay_up", "gauge",
+           "1 while the exorelay daemon runs, 0 once it stopped cleanly.");
+    fprintf(fp, "exorelay_up %d\n", !json_is_true(json_object_get(daemon, "stopping")));
+    if (json_object_get(daemon, "sessions") != NULL) {
+        family(fp, "exorelay_client_sessions", "gauge",
+               "SMTP client sessions being served (each holds a thread).");
+        fprintf(fp, "exorelay_client_sessions %lld\n",
+                (long long) json_integer_value(json_object_get(daemon, "sessions")));
+    }
     family(fp, "exorelay_metrics_timestamp_seconds", "gauge",
            "When this file was written.");
     fprintf(fp, "exorelay_metrics_timestamp_seconds %lld\n",

@@ -10,7 +10,11 @@
  *	char *metrics_render(status)      the text (caller frees)
  *
  * Metrics (every one labelled account="NAME" unless noted):
- *	exorelay_up                                  1 (no label)
+ *	exorelay_up                                  1 (no label); 0 in the
+ *	                                             last file, written on a
+ *	                                             clean shutdown
+ *	exorelay_client_sessions                     client sessions (threads)
+ *	                                             served now (no label)
  *	exorelay_metrics_timestamp_seconds           when written (no label):
  *	                                             alert when it gets old
  *	exorelay_messages_total{outcome=...}         accepted, relayed,

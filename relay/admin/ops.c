@@ -59,14 +59,16 @@ static json_t *collect(void *arg)
     json_t *st = status_collect(smtpd_server_config(srv), smtpd_server_pools(srv),
                                 time(NULL));
 
-    json_object_set_new(st, "daemon", json_pack("{s:i, s:s, s:I}",
+    json_object_set_new(st, "daemon", json_pack("{s:i, s:s, s:I, s:i}",
                         "pid", (int) getpid(), "version", EXORELAY_VERSION,
-                        "started", (json_int_t) ops.started));
+                        "started", (json_int_t) ops.started,
+                        "sessions", smtpd_sessions()));
     return st;
 }
 
-/* write_metrics - metrics_file, when configured */
-static void write_metrics(struct smtpd_server *srv)
+/* write_metrics - metrics_file, when configured; stopping: the last
+ * one, written on a clean shutdown (exorelay_up 0) */
+static void write_metrics(struct smtpd_server *srv, int stopping)
 {
     const struct config *cfg = smtpd_server_config(srv);
     json_t *st;
@@ -74,6 +76,8 @@ static void write_metrics(struct smtpd_server *srv)
     if (cfg->metrics_file == NULL || *cfg->metrics_file == 0)
         return;
     st = collect(srv);
+    if (stopping)
+        json_object_set_new(json_object_get(st, "daemon"), "stopping", json_true());
     if (metrics_write(cfg->metrics_file, st) < 0)
         msg_warn("metrics: cannot write %s: %m", cfg->metrics_file);
     json_decref(st);
@@ -91,7 +95,7 @@ static int due(time_t *next_alarm, time_t *next_metrics)
         *next_alarm = now + OPS_ALARM_INTERVAL;
     }
     if (now >= *next_metrics) {
-        write_metrics(srv);
+        write_metrics(srv, 0);
         *next_metrics = now + smtpd_server_config(srv)->metrics_interval;
     }
     smtpd_server_drop(srv);
@@ -120,11 +124,18 @@ static void *ops_main(void *arg)
     for (;;) {
         int     wait = due(&next_alarm, &next_metrics);
         int     rc = poll(pfd, ops.lfd >= 0 ? 2 : 1, wait * 1000);
+        char    cmd[16];
+        ssize_t n;
 
         if (rc < 0 && errno != EINTR)
             break;
-        if (rc > 0 && (pfd[0].revents & POLLIN))
-            break;
+        if (rc > 0 && (pfd[0].revents & POLLIN)) {
+            /* 'T': stop; 'R': a reload, whose credentials are checked
+             * now, not at the next tick (up to OPS_ALARM_INTERVAL away) */
+            if ((n = read(ops.stop[0], cmd, sizeof(cmd))) <= 0 || memchr(cmd, 'T', (size_t) n))
+                break;
+            next_alarm = next_metrics = 0;
+        }
         if (rc > 0 && (pfd[1].revents & POLLIN))
             answer();
     }
@@ -165,6 +176,8 @@ void ops_reload(struct smtpd_server *srv)
     pthread_mutex_unlock(&ops.lock);
     if (old != NULL)
         smtpd_server_drop(old);
+    if (ops.running && write(ops.stop[1], "R", 1) < 0)
+        msg_warn("ops: cannot ask for a check of the reloaded credentials: %m");
 }
 
 /* ops_stop - see ops.h */
@@ -186,7 +199,9 @@ void ops_stop(void)
         if (ops.stop[i] >= 0)
             close(ops.stop[i]);
     ops.stop[0] = ops.stop[1] = -1;
-    if (ops.srv != NULL)
+    if (ops.srv != NULL) {
+        write_metrics(ops.srv, 1);      /* exorelay_up 0: stopped on purpose */
         smtpd_server_drop(ops.srv);
+    }
     ops.srv = NULL;
 }

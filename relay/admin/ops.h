@@ -12,9 +12,12 @@
  *		relay serves mail without its operations thread if need be.
  *	void ops_reload(srv)
  *		A SIGHUP made a new server generation: use its config and
- *		pools from now on (control_socket moves only on restart).
+ *		pools from now on (control_socket moves only on restart),
+ *		and check its credentials (expiry alarms) and write the
+ *		metrics at once, not at the next tick.
  *	void ops_stop(void)
- *		STOPPING=1 to systemd, end the thread, remove the socket.
+ *		STOPPING=1 to systemd, end the thread, remove the socket;
+ *		a last metrics_file with exorelay_up 0.
  */
 #ifndef EXORELAY_OPS_H
 #define EXORELAY_OPS_H

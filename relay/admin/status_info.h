@@ -26,7 +26,8 @@
  *				     "deferred": N, "refused": N},
  *			"last_error": {"time": T, "text": TEXT}}]}
  *		The caller (the daemon) fills "daemon" with
- *		{"pid", "version", "started"}. Times are UNIX seconds; a
+ *		{"pid", "version", "started", "sessions"} (client sessions
+ *		served now), and "stopping": true in its last metrics. Times are UNIX seconds; a
  *		field is absent when unknown. Never a token or secret.
  */
 #ifndef EXORELAY_STATUS_INFO_H

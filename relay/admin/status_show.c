@@ -157,8 +157,10 @@ void status_print(FILE *fp, json_t *st)
     char    b[32];
 
     if (json_is_object(d))
-        fprintf(fp, "exorelay %s running, pid %lld, up %s\n", str(d, "version"),
-                (long long) num(d, "pid", 0), duration(now - num(d, "started", now), b, sizeof(b)));
+        fprintf(fp, "exorelay %s running, pid %lld, up %s, %lld client session%s\n",
+                str(d, "version"), (long long) num(d, "pid", 0),
+                duration(now - num(d, "started", now), b, sizeof(b)),
+                (long long) num(d, "sessions", 0), num(d, "sessions", 0) == 1 ? "" : "s");
     else if (json_is_true(json_object_get(st, "unanswered")))
         fprintf(fp, "exorelay runs but does not answer (%s); what is on disk:\n",
                 str(st, "why"));

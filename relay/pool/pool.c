@@ -17,6 +17,7 @@
  * Exchange would refuse again.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +66,13 @@ struct pool *pool_new(const struct config *cfg, const struct conf_account *acct,
 
     if (p == NULL)
         return NULL;
+    pthread_condattr_t attr;
+
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->freed, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);   /* timed waits */
+    pthread_cond_init(&p->freed, &attr);
+    pthread_condattr_destroy(&attr);
     p->cfg = cfg;
     p->acct = acct;
     p->te = te;
@@ -219,13 +225,66 @@ static void make_busy(struct pool *p, struct pool_conn *c)
     c->needs_rset = 0;
 }
 
+/* client_gone - did the client behind this wait hang up? */
+static int client_gone(int fd)
+{
+    struct pollfd pfd = { fd, POLLRDHUP, 0 };
+
+    return fd >= 0 && poll(&pfd, 1, 0) > 0
+        && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* wait_freed - sleep until a connection may be free (lock held): 0, or
+ * WAIT_TIMEOUT past deadline, WAIT_GONE when the client hung up. With a
+ * client, sleep in short slices to notice a hang-up at once. */
+enum { WAIT_OK = 0, WAIT_TIMEOUT, WAIT_GONE };
+#define WAIT_SLICE_MS 100
+
+static int wait_freed(struct pool *p, long long deadline_ms, int client_fd)
+{
+    long long now = mono_ms(), until = deadline_ms;
+    struct timespec ts;
+
+    if (client_gone(client_fd))
+        return WAIT_GONE;
+    if (now >= deadline_ms)
+        return WAIT_TIMEOUT;
+    if (client_fd >= 0 && now + WAIT_SLICE_MS < until)
+        until = now + WAIT_SLICE_MS;
+    ts.tv_sec = (time_t) (until / 1000);
+    ts.tv_nsec = (long) (until % 1000) * 1000000L;
+    pthread_cond_timedwait(&p->freed, &p->lock, &ts);
+    return WAIT_OK;
+}
+
+/* wait_refusal - why this caller gets no connection */
+static void wait_refusal(struct pool *p, int why, struct smtp_reply *err)
+{
+    if (why == WAIT_GONE)
+        smtp_reply_set(err, 421, "4.4.2", "exorelay: client connection lost while "
+                       "waiting for an upstream session");
+    else
+        smtp_reply_set(err, 451, "4.4.5", "exorelay: all %d upstream sessions of "
+                       "account %s are busy, none free within %d s "
+                       "(pool_wait_timeout); try again later", p->nopen,
+                       p->acct->name, p->cfg->pool_wait_timeout);
+}
+
 /* pool_acquire - an idle usable connection, a new one, or wait */
 struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reused)
 {
+    return pool_acquire_for(p, -1, err, reused);
+}
+
+/* pool_acquire_for - the same, for a client on client_fd */
+struct upstream *pool_acquire_for(struct pool *p, int client_fd, struct smtp_reply *err,
+                                  int *reused)
+{
     struct pool_conn *c = NULL, *dead = NULL;
     unsigned gen;
-    int     waited = 0, share_failure = 0, held = 0, allowed;
+    int     waited = 0, share_failure = 0, held = 0, allowed, why = WAIT_OK;
     time_t  now;
+    long long deadline = mono_ms() + 1000LL * p->cfg->pool_wait_timeout;
 
     pthread_mutex_lock(&p->lock);
     gen = p->fail_gen;
@@ -246,7 +305,8 @@ struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reuse
             pthread_mutex_lock(&p->lock);
             continue;
         }
-        pthread_cond_wait(&p->freed, &p->lock);
+        if ((why = wait_freed(p, deadline, client_fd)) != WAIT_OK)
+            break;
         waited = 1;
     }
     if (c != NULL) {
@@ -255,6 +315,8 @@ struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reuse
         *err = p->fail;                 /* an open failed while we waited */
     } else if (held) {
         refuse_held(p, now, err);
+    } else if (why != WAIT_OK) {
+        wait_refusal(p, why, err);
     } else if (++p->nopen > p->max_seen) {
         p->max_seen = p->nopen;
     }
@@ -263,7 +325,7 @@ struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reuse
     *reused = c != NULL;
     if (c != NULL)
         return c->up;
-    return share_failure || held ? NULL : open_new(p, err);
+    return share_failure || held || why != WAIT_OK ? NULL : open_new(p, err);
 }
 
 /* find_conn - the list entry of up (lock held) */

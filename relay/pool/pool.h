@@ -14,8 +14,14 @@
  *		An idle connection of this account if one is usable (not
  *		broken, not idle past pool_idle, its token not about to
  *		expire), else a new one when fewer than max_connections exist,
- *		else wait for one to be released. NULL with a 4xx in err when
- *		a new connection cannot be made. *reused tells which it was.
+ *		else wait for one to be released, at most pool_wait_timeout.
+ *		NULL with a 4xx in err when a new connection cannot be made
+ *		or none came free in time (451 4.4.5 naming the key).
+ *		*reused tells which it was.
+ *	struct upstream *pool_acquire_for(pool, client_fd, &err, &reused)
+ *		The same for the SMTP client on client_fd: the wait also ends
+ *		(421 4.4.2) as soon as that client hangs up, so its thread
+ *		is not held by a wait nobody will see the end of.
  *	void pool_release(pool, up, clean)
  *		clean: the last transaction ended with a final reply, so the
  *		connection may serve the next message (after RSET if needed);
@@ -86,6 +92,8 @@ struct pool;
 struct pool *pool_new(const struct config *cfg, const struct conf_account *acct,
                       struct token_engine *te);
 struct upstream *pool_acquire(struct pool *p, struct smtp_reply *err, int *reused);
+struct upstream *pool_acquire_for(struct pool *p, int client_fd, struct smtp_reply *err,
+                                  int *reused);
 void pool_release(struct pool *p, struct upstream *up, int clean);
 void pool_reap(struct pool *p);
 void pool_stats(struct pool *p, int *open, int *busy);

@@ -103,6 +103,15 @@ int smtpd_params_check(const char *params, int is_rcpt, long long *size,
     const char *p = params;
 
     *size = 0;
+    /* ESMTP parameter values are printable ASCII words (xtext for ENVID
+     * and ORCPT, RFC 3461): a control character (CR, ESC, TAB...) is a
+     * client error, refused here before any upstream work is done */
+    for (const unsigned char *q = (const unsigned char *) params; *q; q++)
+        if (*q < ' ' || *q == 0x7f) {
+            smtp_reply_set(reply, 501, "5.5.4", "Control character in the parameters "
+                           "(byte 0x%02x)", *q);
+            return -1;
+        }
     while (*p) {
         size_t len = strcspn(p, " ");
         int k = param_index(p, len);

@@ -14,7 +14,8 @@
  *		Validate ESMTP parameters against the extensions the server
  *		offers (MAIL: SIZE, BODY, SMTPUTF8, RET, ENVID; RCPT: NOTIFY,
  *		ORCPT). size receives SIZE=n (0 if absent). 0 ok; -1 with a
- *		555 5.5.4 (or 501) in reply.
+ *		555 5.5.4 (or 501) in reply; 501 5.5.4 for any control
+ *		character in params (CR, TAB, ESC...).
  *	const char *smtpd_param_value(params, name, buf, size)
  *		The value of NAME=value in a (checked) parameter list, in
  *		buf (cut to size), or NULL when it is absent.

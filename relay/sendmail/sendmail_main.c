@@ -9,10 +9,13 @@
  * it create files in spool_dir/maildrop and read state/. A config chosen by
  * the caller (-C, $EXORELAY_CONF) could point that privilege elsewhere, so it
  * is dropped unless the file and every directory above it are owned by root
- * and writable by nobody else (the admin's own file). After a -bm
+ * and writable by nobody else (the admin's own file), checked on the
+ * descriptor the config is then read from (opened with the caller's own
+ * group). After a -bm
  * submission the group is given up before any delivery.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/privs.h"
 #include "sendmail_args.h"
 #include "sendmail_msg.h"
 #include "sendmail_smtp.h"
@@ -52,41 +56,81 @@ static void usage(FILE *fp)
             "See exorelay-sendmail(8).\n", progname, progname, progname, progname);
 }
 
-/* admin_owned - the file and all directories above it belong to root and
- * nobody else may change them (a sticky directory like /tmp is fine) */
-static int admin_owned(const char *path)
+/* dirs_admin_owned - every directory above real belongs to root and
+ * nobody else may change it (a sticky directory like /tmp is fine) */
+static int dirs_admin_owned(char *real)
 {
-    char real[PATH_MAX];
     struct stat st;
+    char   *slash;
 
-    if (realpath(path, real) == NULL)
-        return 0;
-    for (int file = 1;; file = 0) {
-        if (lstat(real, &st) < 0 || st.st_uid != 0)
-            return 0;
-        if ((st.st_mode & 022) && (file || !(st.st_mode & S_ISVTX)))
-            return 0;
-        char *slash = strrchr(real, '/');
-        if (slash == NULL || slash == real)
-            break;
+    while ((slash = strrchr(real, '/')) != NULL && slash != real) {
         *slash = 0;
+        if (lstat(real, &st) < 0 || st.st_uid != 0
+            || ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)))
+            return 0;
     }
     return lstat("/", &st) == 0 && st.st_uid == 0 && !(st.st_mode & 022);
 }
 
-/* load_config - privileges first, then the config (syntax only: an
- * ordinary user may not read the credentials it names) */
+/* admin_owned - the open config fd is the admin's own file: a regular
+ * file of root that nobody else may write, in root's directories. The
+ * checks are on the descriptor (and the path the kernel gives for it),
+ * and the config is then parsed from that same descriptor: there is no
+ * window to swap the file between the check and the read. */
+static int admin_owned(int fd)
+{
+    char    link[64], real[PATH_MAX];
+    struct stat st;
+    ssize_t n;
+
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+        return 0;
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    if ((n = readlink(link, real, sizeof(real) - 1)) <= 0 || real[0] != '/')
+        return 0;
+    real[n] = 0;
+    return dirs_admin_owned(real);
+}
+
+/* open_as_caller - open path with the caller's own group, not the setgid
+ * one: a config named by the caller is only what the caller may read */
+static int open_as_caller(const char *path)
+{
+    gid_t   egid = getegid();
+    int     fd, saved;
+
+    if (egid != getgid() && setegid(getgid()) < 0)
+        return -1;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    saved = errno;
+    if (egid != getegid() && setegid(egid) < 0) {
+        fprintf(stderr, "%s: cannot restore the group: %s\n", progname, strerror(errno));
+        exit(EX_OSERR);
+    }
+    errno = saved;
+    return fd;
+}
+
+/* load_config - open the config once, settle the privileges on that
+ * descriptor, then parse it (syntax only: an ordinary user may not read
+ * the credentials it names) */
 static struct config *load_config(const struct sendmail_opts *o)
 {
     const char *env = getenv("EXORELAY_CONF");
     const char *path = o->config ? o->config : config_path_default();
-    int nerrors = 0;
+    int     chosen = getuid() != 0 && (o->config || (env && *env));
+    int     nerrors = 0, fd;
+    FILE   *fp = NULL;
     struct config *cfg;
 
-    if (getuid() != 0 && (o->config || (env && *env)) && !admin_owned(path))
+    fd = chosen ? open_as_caller(path) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (chosen && (fd < 0 || !admin_owned(fd)))
         sendmail_drop_group();
+    if (fd >= 0 && (fp = fdopen(fd, "r")) == NULL)
+        close(fd);
     config_skip_file_checks(1);
-    cfg = config_load(path, stderr, &nerrors);
+    /* fp NULL (cannot open): config_load_fp tries path, for its message */
+    cfg = config_load_fp(path, fp, stderr, &nerrors);
     if (cfg == NULL)
         fprintf(stderr, "%s: %s: %d error%s\n", progname, path, nerrors,
                 nerrors == 1 ? "" : "s");
@@ -138,6 +182,7 @@ int main(int argc, char **argv)
     char err[512];
     int rc;
 
+    privs_no_core();            /* may hold a secret or a token: never in a core */
     umask(077);
     if ((rc = sendmail_args_parse(argc, argv, &o, err, sizeof(err))) != 0) {
         fprintf(stderr, "%s: %s\n", progname, err);

@@ -5,8 +5,17 @@
  * SYNOPSIS
  *	int sendmail_read_message(in, ignore_dots, max, &buf, &len, err, errlen)
  *		Read to end of file, or (without -i) to a line holding a
- *		single ".". CRLF becomes LF. Returns 0, or EX_DATAERR when
- *		the message exceeds max bytes, EX_IOERR on a read error.
+ *		single ".". CRLF becomes LF. Reads in bounded pieces and
+ *		stops as soon as the message exceeds max bytes (max <= 0:
+ *		no limit), however long its lines: returns 0, or
+ *		EX_DATAERR over max, EX_IOERR on a read error.
+ *	size_t sendmail_read_piece(in, buf, size)
+ *		Up to size bytes of in, through the next LF (kept) at most:
+ *		the length, 0 at end of input. A CR ending a full piece is
+ *		left for the next one, so a CRLF is never cut in two. Every
+ *		reader of standard input takes lines this way, SM_PIECE at
+ *		a time: a line of any length (300 MB without a newline)
+ *		costs that buffer, never memory of its own size.
  *	int sendmail_complete(in, len, origin, &result)
  *		Drop a leading mbox "From " line, remove every Bcc: field,
  *		collect To/Cc/Bcc recipients when origin->extract (-t), add a
@@ -40,49 +49,62 @@
 
 #include "sendmail_msg.h"
 
-/* add_line - append one input line (without its end) plus LF to out */
-static int add_line(FILE *out, const char *line, size_t n)
+
+/* sendmail_read_piece - see the top */
+size_t sendmail_read_piece(FILE *in, char *buf, size_t size)
 {
-    return fwrite(line, 1, n, out) == n && fputc('\n', out) != EOF ? 0 : -1;
+    size_t  n = 0;
+    int     c;
+
+    while (n < size && (c = getc_unlocked(in)) != EOF) {
+        buf[n++] = (char) c;
+        if (c == '\n')
+            return n;
+    }
+    if (n == size && n > 1 && buf[n - 1] == '\r' && ungetc('\r', in) != EOF)
+        n--;
+    return n;
 }
 
 int sendmail_read_message(FILE *in, int ignore_dots, long long max,
                           char **buf, size_t *len, char *err, size_t errlen)
 {
-    FILE *out = open_memstream(buf, len);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    FILE   *out = open_memstream(buf, len);
+    char    piece[SM_PIECE];
+    size_t  n;
     long long total = 0;
-    int rc = 0;
+    int     rc = 0, bol = 1, open_line = 0;
 
     if (out == NULL)
         return EX_OSERR;
-    while ((n = getline(&line, &cap, in)) > 0) {
-        size_t body = (size_t) n;
-        int had_nl = line[body - 1] == '\n';
-        if (had_nl)
-            body--;
-        if (body > 0 && line[body - 1] == '\r' && had_nl)
-            body--;
-        if (!ignore_dots && body == 1 && line[0] == '.' && had_nl)
+    while ((n = sendmail_read_piece(in, piece, sizeof(piece))) > 0) {
+        int     had_nl = piece[n - 1] == '\n';
+        size_t  body = n - (size_t) had_nl;
+
+        if (had_nl && body > 0 && piece[body - 1] == '\r')
+            body--;                     /* CRLF becomes LF */
+        if (!ignore_dots && bol && had_nl && body == 1 && piece[0] == '.')
             break;
-        total += (long long) body + 1;
-        if (max > 0 && total > max) {
-            snprintf(err, errlen, "message too large (limit %lld bytes)", max);
+        total += (long long) body + had_nl;
+        if (max > 0 && total + !had_nl > max) {
+            snprintf(err, errlen, "message too large (limit %lld bytes); "
+                     "nothing was queued", max);
             rc = EX_DATAERR;
             break;
         }
-        if (add_line(out, line, body) < 0) {
+        if (fwrite(piece, 1, body, out) != body || (had_nl && fputc('\n', out) == EOF)) {
             rc = EX_OSERR;
             break;
         }
+        bol = had_nl;
+        open_line = !had_nl;
     }
+    if (rc == 0 && open_line && fputc('\n', out) == EOF)    /* last line's end */
+        rc = EX_OSERR;
     if (rc == 0 && ferror(in)) {
         snprintf(err, errlen, "error reading the message from standard input");
         rc = EX_IOERR;
     }
-    free(line);
     if (fclose(out) != 0 && rc == 0)
         rc = EX_OSERR;
     if (rc) {

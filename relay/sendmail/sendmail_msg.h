@@ -28,6 +28,9 @@ struct sm_result {
     size_t  nrcpt;
 };
 
+#define SM_PIECE 8192           /* see sendmail_read_piece() */
+
+size_t sendmail_read_piece(FILE *in, char *buf, size_t size);
 int sendmail_read_message(FILE *in, int ignore_dots, long long max,
                           char **buf, size_t *len, char *err, size_t errlen);
 int sendmail_complete(const char *in, size_t len, const struct sm_origin *origin,

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "proto/smtpd_cmd.h"
+#include "sendmail_msg.h"
 #include "sendmail_smtp.h"
 #include "sendmail_submit.h"
 
@@ -140,34 +141,63 @@ static void cmd_rcpt(struct session *s, char *arg)
     reply(s, "250 2.1.5 Ok");
 }
 
-/* read_data - the message up to ".", dot-unstuffed, LF line ends */
+/* read_data - the message up to ".", dot-unstuffed, LF line ends. Past
+ * max_message_size it reads on to the "." but keeps nothing more: memory
+ * stays bounded whatever the client sends. */
 static int read_data(struct session *s, char **msg, size_t *len, int *too_big)
 {
-    FILE *m = open_memstream(msg, len);
-    char *line = NULL;
-    size_t cap = 0, total = 0;
-    ssize_t n;
-    int ended = 0;
+    FILE   *m = open_memstream(msg, len);
+    char    piece[SM_PIECE];
+    size_t  n;
+    long long total = 0, max = s->cfg->max_message_size;
+    int     ended = 0, bol = 1;
 
     if (m == NULL)
         return -1;
-    while (!ended && (n = getline(&line, &cap, s->in)) > 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = 0;
-        if (strcmp(line, ".") == 0) {
+    while ((n = sendmail_read_piece(s->in, piece, sizeof(piece))) > 0) {
+        int     had_nl = piece[n - 1] == '\n';
+        size_t  body = n - (size_t) had_nl;
+        const char *p = piece;
+
+        if (had_nl && body > 0 && piece[body - 1] == '\r')
+            body--;
+        if (bol && had_nl && body == 1 && piece[0] == '.') {
             ended = 1;
             break;
         }
-        const char *l = line[0] == '.' ? line + 1 : line;
-        total += strlen(l) + 1;
-        if (s->cfg->max_message_size > 0 && (long long) total > s->cfg->max_message_size)
+        if (bol && body > 0 && piece[0] == '.') {       /* dot-stuffing */
+            p++;
+            body--;
+        }
+        total += (long long) body + had_nl;
+        if (max > 0 && total > max)
             *too_big = 1;
-        else
-            fprintf(m, "%s\n", l);
+        else if (fwrite(p, 1, body, m) != body || (had_nl && fputc('\n', m) == EOF))
+            *too_big = 1;
+        bol = had_nl;
     }
-    free(line);
     fclose(m);
     return ended ? 0 : -1;
+}
+
+/* read_command - one command line into buf, without its end: 0, 1 when
+ * it was too long (read to its end, nothing kept), -1 at end of input */
+static int read_command(FILE *in, char *buf, size_t size)
+{
+    size_t  n = sendmail_read_piece(in, buf, size - 1);
+    int     too_long = 0;
+
+    if (n == 0)
+        return -1;
+    while (buf[n - 1] != '\n' && n == size - 1) {      /* the rest of a long line */
+        too_long = 1;
+        if ((n = sendmail_read_piece(in, buf, size - 1)) == 0)
+            return -1;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = 0;
+    return too_long;
 }
 
 static void cmd_data(struct session *s)
@@ -251,22 +281,18 @@ int sendmail_smtp(const struct config *cfg, const struct sendmail_opts *opts, FI
                   FILE *out)
 {
     struct session s = {.cfg = cfg, .opts = opts, .in = in, .out = out};
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    char    line[SMTPD_LINE_MAX + 3];   /* the relay's limit, CRLF, NUL */
+    int     rc;
 
     if (gethostname(s.host, sizeof(s.host) - 1) < 0 || !s.host[0])
         snprintf(s.host, sizeof(s.host), "localhost");
     reply(&s, "220 %s ESMTP exorelay-sendmail", s.host);
-    while ((n = getline(&line, &cap, in)) > 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = 0;
-        if (n > SMTPD_LINE_MAX)         /* the relay's limit, too */
+    while ((rc = read_command(in, line, sizeof(line))) >= 0) {
+        if (rc == 1 || strlen(line) > SMTPD_LINE_MAX)   /* the relay's limit, too */
             reply(&s, "500 5.5.2 Line too long");
         else if (dispatch(&s, line))
             break;
     }
-    free(line);
     reset(&s);
     return ferror(out) ? EX_IOERR : EX_OK;
 }

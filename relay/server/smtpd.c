@@ -337,6 +337,15 @@ static void session_end(struct session *s, int rc)
     cio_flush(&s->io);
 }
 
+/* Client sessions being served now, every generation (for status). */
+static int sessions_now;
+
+/* smtpd_sessions - see smtpd.h */
+int smtpd_sessions(void)
+{
+    return __atomic_load_n(&sessions_now, __ATOMIC_RELAXED);
+}
+
 /* token_outage - 1 while no account can get a token, with the diagnosis
  * in r; the change of state is logged, not each client */
 static int token_outage(struct smtpd_server *srv, struct smtp_reply *r)
@@ -386,6 +395,7 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
         free(s);
         return;
     }
+    __atomic_add_fetch(&sessions_now, 1, __ATOMIC_RELAXED);
     cio_printf(&s->io, "220 %s ESMTP exorelay", srv->hostname);
     for (;;) {
         rc = next_line(s);
@@ -406,4 +416,5 @@ void smtpd_session(struct smtpd_server *srv, int fd, const char *peer)
     msg_debug("disconnect from %s", s->peer);
     close(fd);
     free(s);
+    __atomic_sub_fetch(&sessions_now, 1, __ATOMIC_RELAXED);
 }

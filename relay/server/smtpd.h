@@ -30,6 +30,8 @@
  *		Serve one accepted client until QUIT, EOF, a timeout or
  *		shutdown; closes fd. peer names the client in logs
  *		("127.0.0.1", "[::1]", "unix:/path").
+ *	int smtpd_sessions(void)
+ *		Client sessions being served right now (all generations).
  *
  * The protocol rules (pipelining, the no-loss reply rule, account choice,
  * DATA hygiene) are described at the top of smtpd.c.
@@ -52,5 +54,6 @@ const struct config *smtpd_server_config(const struct smtpd_server *srv);
 struct pools *smtpd_server_pools(const struct smtpd_server *srv);
 void smtpd_server_reap(struct smtpd_server *srv);
 void smtpd_session(struct smtpd_server *srv, int fd, const char *peer);
+int smtpd_sessions(void);
 
 #endif

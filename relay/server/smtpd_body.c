@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "support/iowait.h"
 #include "common/log.h"
 #include "proto/smtpd_data.h"
 #include "smtpd_int.h"
@@ -267,14 +268,19 @@ void txn_log(struct session *s, long long size, const struct smtp_reply *final)
 }
 
 /* client_lost - EOF or timeout inside DATA: nothing was answered, so the
- * client still holds the message; drop the upstream side unsent. */
-static int client_lost(struct session *s, int rc)
+ * client still holds the message; drop the upstream side unsent.
+ * overtime: the data took longer than data_total_timeout. */
+static int client_lost(struct session *s, int rc, int overtime)
 {
     struct smtp_reply r;
 
     txn_abort(s, 1);
-    smtp_reply_set(&r, 421, "4.4.2", "%s while reading the message",
-                   rc == CIO_TIMEOUT ? "timeout" : "client connection lost");
+    if (overtime)
+        smtp_reply_set(&r, 421, "4.4.2", "message data not complete within %d s "
+                       "(data_total_timeout)", s->cfg->data_total_timeout);
+    else
+        smtp_reply_set(&r, 421, "4.4.2", "%s while reading the message",
+                       rc == CIO_TIMEOUT ? "timeout" : "client connection lost");
     txn_log(s, -1, &r);
     if (rc == CIO_TIMEOUT) {
         cio_reply(&s->io, &r);
@@ -291,6 +297,10 @@ int data_phase(struct session *s)
     struct hdr h = { NULL, 0, 0, 0, 0 };
     struct smtp_reply r;
 
+    /* Two limits: data_timeout of silence, data_total_timeout in all (a
+     * trickle of a byte now and then must not hold a session for hours). */
+    long long total_end = mono_ms() + 1000LL * s->cfg->data_total_timeout;
+
     data_scan_init(&ds, s->cfg->max_message_size);
     s->txn.t_data = now_seconds();
     while (!ds.done) {
@@ -298,10 +308,12 @@ int data_phase(struct session *s)
         const char *p = cio_data(&s->io, &len);
 
         if (len == 0) {
-            int rc = cio_fill(&s->io, s->cfg->data_timeout, 0);
+            long long silent_end = mono_ms() + 1000LL * s->cfg->data_timeout;
+            int rc = cio_fill_until(&s->io, silent_end < total_end ? silent_end
+                                    : total_end, 0);
             if (rc != CIO_OK) {
                 free(h.buf);
-                return client_lost(s, rc);
+                return client_lost(s, rc, rc == CIO_TIMEOUT && mono_ms() >= total_end);
             }
             continue;
         }

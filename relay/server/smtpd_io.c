@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/iowait.h"
 #include "smtpd_io.h"
 
 /* cio_init - wrap an accepted connection */
@@ -68,8 +69,9 @@ static int read_some(struct cio *c, int flags)
     return CIO_OK;
 }
 
-/* cio_fill - wait for and read more bytes (flushes replies first) */
-int cio_fill(struct cio *c, int timeout, int stoppable)
+/* cio_fill_until - wait for and read more bytes (flushes replies first);
+ * deadline_ms: mono_ms() time, <= 0 none */
+int cio_fill_until(struct cio *c, long long deadline_ms, int stoppable)
 {
     struct pollfd pfd[2];
     int nfd = 1, rc;
@@ -84,8 +86,12 @@ int cio_fill(struct cio *c, int timeout, int stoppable)
         nfd = 2;
     }
     do {
-        rc = poll(pfd, (nfds_t) nfd, timeout > 0 ? timeout * 1000 : -1);
-    } while (rc < 0 && errno == EINTR);
+        long long left = deadline_ms > 0 ? deadline_ms - mono_ms() : -1;
+
+        if (deadline_ms > 0 && left <= 0)
+            return CIO_TIMEOUT;
+        rc = poll(pfd, (nfds_t) nfd, left > 0 ? (int) (left < 86400000 ? left : 86400000) : -1);
+    } while ((rc < 0 && errno == EINTR) || (rc == 0 && deadline_ms > 0 && mono_ms() < deadline_ms));
     if (rc < 0)
         return CIO_ERR;
     if (rc == 0)
@@ -93,6 +99,12 @@ int cio_fill(struct cio *c, int timeout, int stoppable)
     if (nfd == 2 && (pfd[1].revents & POLLIN) && !(pfd[0].revents & POLLIN))
         return CIO_STOP;
     return read_some(c, 0);
+}
+
+/* cio_fill - the same with a timeout in seconds (<= 0: none) */
+int cio_fill(struct cio *c, int timeout, int stoppable)
+{
+    return cio_fill_until(c, timeout > 0 ? mono_ms() + 1000LL * timeout : 0, stoppable);
 }
 
 /* cio_try_fill - take bytes that already arrived, never wait */
@@ -128,10 +140,13 @@ static int take_line(struct cio *c, char *nl, char *line, size_t size, int overf
     return CIO_OK;
 }
 
-/* cio_getline - one command line, bounded */
+/* cio_getline - one command line, bounded in size and in time: the whole
+ * line must arrive within timeout (a client trickling it byte by byte is
+ * cut off like a silent one) */
 int cio_getline(struct cio *c, char *line, size_t size, int timeout, int stoppable)
 {
     int overflowed = 0;
+    long long deadline = timeout > 0 ? mono_ms() + 1000LL * timeout : 0;
 
     for (;;) {
         char *nl = memchr(c->in + c->ipos, '\n', c->ilen - c->ipos);
@@ -143,7 +158,7 @@ int cio_getline(struct cio *c, char *line, size_t size, int timeout, int stoppab
             overflowed = 1;
             c->ipos = c->ilen;
         }
-        int rc = cio_fill(c, timeout, stoppable);
+        int rc = cio_fill_until(c, deadline, stoppable);
         if (rc != CIO_OK)
             return rc;
     }

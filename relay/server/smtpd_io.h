@@ -9,12 +9,15 @@
  *	int cio_fill(c, timeout, stoppable)
  *		Read more client bytes (waiting at most timeout seconds).
  *		CIO_OK, CIO_EOF, CIO_ERR, CIO_TIMEOUT or CIO_STOP.
+ *	int cio_fill_until(c, deadline_ms, stoppable)
+ *		The same until a mono_ms() time (<= 0: no limit).
  *	int cio_try_fill(c)
  *		Read what has already arrived, without waiting (1 if any).
  *	int cio_has_line(c)          a complete line is buffered
  *	int cio_getline(c, line, size, timeout, stoppable)
  *		One line without its CRLF (a bare LF ends it too: commands are
- *		lenient, DATA is not). A line longer than size-1 is consumed
+ *		lenient, DATA is not). The whole line must arrive within
+ *		timeout seconds, not each piece of it. A line longer than size-1 is consumed
  *		up to its end and CIO_TOOLONG returned. Else CIO_OK or a
  *		cio_fill status. line is NUL-terminated.
  *	const char *cio_data(c, &len) / void cio_consume(c, n)
@@ -51,6 +54,7 @@ struct cio {
 
 void cio_init(struct cio *c, int fd, int stop_fd);
 int cio_fill(struct cio *c, int timeout, int stoppable);
+int cio_fill_until(struct cio *c, long long deadline_ms, int stoppable);
 int cio_try_fill(struct cio *c);
 int cio_has_line(const struct cio *c);
 int cio_getline(struct cio *c, char *line, size_t size, int timeout, int stoppable);

@@ -142,6 +142,10 @@ static void txn_fail(struct session *s, const struct smtp_reply *r)
 {
     s->txn.failed = 1;
     s->txn.fail = *r;
+    if (s->txn.up != NULL && smtp_reply_is_session_limit(r)) {
+        pool_refused(s->txn.pool, s->txn.up, r);    /* a replay's MAIL got 432 */
+        s->txn.up = NULL;
+    }
     txn_release(s, POOL_CLOSE);
 }
 
@@ -176,7 +180,7 @@ static int acquire(struct session *s, const struct conf_account *acct)
     }
     t->t_pace += now_seconds() - t0;
     t0 = now_seconds();
-    t->up = t->pool ? pool_acquire(t->pool, &err, &t->reused) : NULL;
+    t->up = t->pool ? pool_acquire_for(t->pool, s->io.fd, &err, &t->reused) : NULL;
     t->t_conn += now_seconds() - t0;
     if (t->up)
         upstream_relay(t->up, t->relay, sizeof(t->relay));
@@ -472,6 +476,7 @@ static int replay_rcpts(struct session *s, struct smtp_reply *r)
         accepted++;
         if (read_reply(s, r) < 0)
             return -1;
+        smtp_reply_defer_sequence(r);   /* a 503 is no verdict on the recipient */
         if (r->code / 100 != 2) {
             rc->late = malloc(sizeof(*rc->late));
             if (rc->late == NULL)
@@ -541,6 +546,9 @@ int txn_replay(struct session *s, const struct conf_account *acct)
             txn_release(s, POOL_CLOSE);
             continue;
         }
+        /* A 503 (DATA after refused RCPTs) is no verdict: the retry goes
+         * to this account at MAIL, where each RCPT gets its own reply. */
+        smtp_reply_defer_sequence(&r);
         txn_fail(s, &r);
         return -1;
     }

@@ -163,8 +163,11 @@ int spool_env_format(const struct spool_env *env, int with_state, char **buf, si
         return -1;
     if ((fp = open_memstream(buf, len)) == NULL)
         return -1;
-    fprintf(fp, SPOOL_MAGIC "\nid %s\ntime %lld\nuid %ld\nsender %s\n", env->id,
-            (long long) env->time, (long) env->uid, env->sender ? env->sender : "");
+    fputs(SPOOL_MAGIC "\n", fp);
+    if (env->id[0])             /* the parser refuses "id " with no ID */
+        fprintf(fp, "id %s\n", env->id);
+    fprintf(fp, "time %lld\nuid %ld\nsender %s\n", (long long) env->time,
+            (long) env->uid, env->sender ? env->sender : "");
     notify_text(env->notify, notify, sizeof(notify));
     if (notify[0])
         fprintf(fp, "notify %s\n", notify);
@@ -244,7 +247,7 @@ static int parse_number_key(struct spool_env *env, const char *key, const char *
     else if (strcmp(key, "attempts") == 0)
         env->attempts = atoi(v);
     else if (strcmp(key, "dsn") == 0)
-        env->is_dsn = atoi(v);
+        env->is_dsn = atoi(v) != 0;    /* a flag: written back as "dsn 1" */
     else
         return 0;
     return 1;
@@ -278,15 +281,14 @@ static int parse_line(struct spool_env *env, const char *key, const char *v)
     return 0;                   /* unknown key: a newer writer's */
 }
 
-/* spool_env_parse - envelope lines up to the empty line (see spool.h) */
-int spool_env_parse(const char *text, size_t len, struct spool_env *env,
-                    char *err, size_t errlen)
+/* parse_lines - the envelope lines of text into env; 0 or -1 + err */
+static int parse_lines(const char *text, size_t len, struct spool_env *env,
+                       char *err, size_t errlen)
 {
     const char *p = text, *end = text + len;
     char line[8192];
-
-    memset(env, 0, sizeof(*env));
     size_t mlen = strlen(SPOOL_MAGIC);
+
     if (len < mlen + 1 || memcmp(text, SPOOL_MAGIC "\n", mlen + 1) != 0) {
         snprintf(err, errlen, "not an exorelay spool file (bad magic line)");
         return -1;
@@ -301,8 +303,10 @@ int spool_env_parse(const char *text, size_t len, struct spool_env *env,
             env->body_offset = (off_t) (nl + 1 - text);
             return env->sender ? 0 : (snprintf(err, errlen, "no sender line"), -1);
         }
-        if (n >= sizeof(line) || memchr(p, 0, n)) {
-            snprintf(err, errlen, "envelope line too long or with NUL");
+        /* a value holds no CR, LF or NUL (spool_env_format() writes none):
+         * each becomes a line of the next state file or an SMTP command */
+        if (n >= sizeof(line) || memchr(p, 0, n) || memchr(p, '\r', n)) {
+            snprintf(err, errlen, "envelope line too long or with CR or NUL");
             return -1;
         }
         memcpy(line, p, n);
@@ -317,6 +321,18 @@ int spool_env_parse(const char *text, size_t len, struct spool_env *env,
         p = nl + 1;
     }
     snprintf(err, errlen, "envelope not terminated by an empty line (torn file?)");
+    return -1;
+}
+
+/* spool_env_parse - envelope lines up to the empty line (see spool.h);
+ * on failure env is left empty */
+int spool_env_parse(const char *text, size_t len, struct spool_env *env,
+                    char *err, size_t errlen)
+{
+    memset(env, 0, sizeof(*env));
+    if (parse_lines(text, len, env, err, errlen) == 0)
+        return 0;
+    spool_env_free(env);
     return -1;
 }
 

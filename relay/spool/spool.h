@@ -75,7 +75,8 @@
  *	int spool_env_format(env, with_state, &buf, &len)
  *	int spool_env_parse(text, len, env, err, errlen)
  *		parse envelope (and state) lines up to an empty line or end;
- *		env->body_offset is where the message starts
+ *		env->body_offset is where the message starts; on
+ *		failure env is left empty (nothing to free)
  *	int spool_env_read(fd, env, err, errlen)
  *		read the envelope from the start of a spool file and check
  *		the size; leaves the file offset at the message

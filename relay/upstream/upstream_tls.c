@@ -81,8 +81,34 @@ static void name_text(const X509_NAME *name, char *buf, size_t size)
     BIO_free(bio);
 }
 
-/* alt_names - "DNS:a, IP:b" from the certificate's subjectAltName */
-static void alt_names(X509 *cert, char *buf, size_t size)
+/* ip_text - an IP SAN as text: only 4 (IPv4) and 16 (IPv6) bytes are an
+ * address; any other length (a broken or hostile certificate, seen before
+ * verification rejects it) is named by its length, never read as one */
+static void ip_text(const ASN1_OCTET_STRING *ip, char *buf, size_t size)
+{
+    int     len = ASN1_STRING_length(ip);
+    const unsigned char *bytes = ASN1_STRING_get0_data(ip);
+
+    if ((len != 4 && len != 16)
+        || inet_ntop(len == 16 ? AF_INET6 : AF_INET, bytes, buf, (socklen_t) size) == NULL)
+        snprintf(buf, size, "(invalid, %d bytes)", len);
+}
+
+/* dns_text - a DNS SAN as printable text: control bytes and NUL become
+ * "?", so a certificate cannot write raw bytes into the log or a reply */
+static void dns_text(const ASN1_IA5STRING *dns, char *buf, size_t size)
+{
+    int     len = ASN1_STRING_length(dns);
+    const unsigned char *bytes = ASN1_STRING_get0_data(dns);
+    size_t  n = 0;
+
+    for (int i = 0; i < len && n + 1 < size; i++)
+        buf[n++] = bytes[i] < 0x20 || bytes[i] >= 0x7f ? '?' : (char) bytes[i];
+    buf[n] = 0;
+}
+
+/* tls_alt_names - see upstream_tls.h */
+void tls_alt_names(X509 *cert, char *buf, size_t size)
 {
     GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     size_t  n = 0;
@@ -90,32 +116,29 @@ static void alt_names(X509 *cert, char *buf, size_t size)
     buf[0] = 0;
     for (int i = 0; names && i < sk_GENERAL_NAME_num(names) && n + 1 < size; i++) {
         const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
-        char    ip[INET6_ADDRSTRLEN] = "";
+        char    text[256];
+        int     w;
 
         if (gn->type == GEN_DNS)
-            n += (size_t) snprintf(buf + n, size - n, "%sDNS:%.*s", n ? ", " : "",
-                                   ASN1_STRING_length(gn->d.dNSName),
-                                   (const char *) ASN1_STRING_get0_data(gn->d.dNSName));
-        else if (gn->type == GEN_IPADD) {
-            int     len = ASN1_STRING_length(gn->d.iPAddress);
-
-            inet_ntop(len == 16 ? AF_INET6 : AF_INET,
-                      ASN1_STRING_get0_data(gn->d.iPAddress), ip, sizeof(ip));
-            n += (size_t) snprintf(buf + n, size - n, "%sIP:%s", n ? ", " : "", ip);
-        }
+            dns_text(gn->d.dNSName, text, sizeof(text));
+        else if (gn->type == GEN_IPADD)
+            ip_text(gn->d.iPAddress, text, sizeof(text));
+        else
+            continue;
+        w = snprintf(buf + n, size - n, "%s%s:%s", n ? ", " : "",
+                     gn->type == GEN_DNS ? "DNS" : "IP", text);
+        n = w < 0 ? n : n + (size_t) w < size ? n + (size_t) w : size - 1;
     }
     GENERAL_NAMES_free(names);
 }
 
-/* verify_cb - remember the first certificate that failed, and why */
-static int verify_cb(int ok, X509_STORE_CTX *store)
+/* tls_note_failure - see upstream_tls.h */
+void tls_note_failure(struct tls_failure *f, X509_STORE_CTX *store)
 {
-    SSL    *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-    struct tls_failure *f = ssl ? SSL_get_ex_data(ssl, failure_index) : NULL;
     X509   *cert = X509_STORE_CTX_get_current_cert(store);
 
-    if (ok || f == NULL || f->verify_error != X509_V_OK)
-        return ok;
+    if (f->verify_error != X509_V_OK)
+        return;
     f->verify_error = X509_STORE_CTX_get_error(store);
     f->depth = X509_STORE_CTX_get_error_depth(store);
     snprintf(f->reason, sizeof(f->reason), "%s",
@@ -123,22 +146,48 @@ static int verify_cb(int ok, X509_STORE_CTX *store)
     if (cert != NULL) {
         name_text(X509_get_subject_name(cert), f->subject, sizeof(f->subject));
         name_text(X509_get_issuer_name(cert), f->issuer, sizeof(f->issuer));
-        alt_names(cert, f->names, sizeof(f->names));
+        tls_alt_names(cert, f->names, sizeof(f->names));
     }
+}
+
+/* verify_cb - remember the first certificate that failed, and why */
+static int verify_cb(int ok, X509_STORE_CTX *store)
+{
+    SSL    *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct tls_failure *f = ssl ? SSL_get_ex_data(ssl, failure_index) : NULL;
+
+    if (!ok && f != NULL)
+        tls_note_failure(f, store);
     return ok;
+}
+
+/* tls_expect_name - see upstream_tls.h */
+int tls_expect_name(X509_VERIFY_PARAM *vp, const char *server)
+{
+    /* OpenSSL takes "" as "check no name", and ".example.com" as "any
+     * name under example.com": neither is a host name */
+    if (server == NULL || *server == 0 || *server == '.')
+        return 0;
+    if (tls_server_is_ip(server))
+        return X509_VERIFY_PARAM_set1_ip_asc(vp, server);
+    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    return X509_VERIFY_PARAM_set1_host(vp, server, 0);
+}
+
+/* tls_server_is_ip - an IPv4 or IPv6 literal (no SNI, an IP SAN check) */
+int tls_server_is_ip(const char *server)
+{
+    unsigned char addr[16];
+
+    return inet_pton(AF_INET, server, addr) == 1 || inet_pton(AF_INET6, server, addr) == 1;
 }
 
 /* expect_name - the certificate must be for server: host name or IP literal */
 static int expect_name(SSL *ssl, const char *server)
 {
-    X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-    unsigned char addr[16];
-
-    if (inet_pton(AF_INET, server, addr) == 1 || inet_pton(AF_INET6, server, addr) == 1)
-        return X509_VERIFY_PARAM_set1_ip_asc(vp, server);
-    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    return SSL_set_tlsext_host_name(ssl, server)
-        && X509_VERIFY_PARAM_set1_host(vp, server, 0);
+    if (!tls_expect_name(SSL_get0_param(ssl), server))
+        return 0;
+    return tls_server_is_ip(server) || SSL_set_tlsext_host_name(ssl, server);
 }
 
 /* ssl_reason - OpenSSL's reason for a failed handshake */

@@ -14,6 +14,22 @@
  *		failure filled: which certificate could not be verified and
  *		why, or the handshake error.
  *
+ *	int tls_expect_name(vp, server)
+ *		The name check of tls_handshake(): vp accepts only a
+ *		certificate for server (an IP literal: an IP SAN of exactly
+ *		that address; else a DNS name, a wildcard only as a whole
+ *		left-most label). 1, or 0 for an empty name or one with
+ *		a leading dot (OpenSSL would take them as "check no name"
+ *		and "any name in that domain") or one OpenSSL refuses.
+ *	int tls_server_is_ip(server)	an IPv4 or IPv6 literal?
+ *	void tls_note_failure(&failure, store)
+ *		Record the verify error of store's current certificate
+ *		(its subject, issuer, subjectAltNames) unless one is
+ *		recorded already: the first failure is the cause.
+ *	void tls_alt_names(cert, buf, size)
+ *		"DNS:a, IP:b" of cert's subjectAltName, printable only (an
+ *		IP SAN of a length other than 4 or 16 is named, not read).
+ *
  * Added for "exorelay test":
  *	void tls_describe(ssl, buf, size)
  *		The verified session in one line: protocol, cipher, the
@@ -40,5 +56,9 @@ SSL_CTX *tls_client_ctx(const char *ca_file, char *err, size_t errlen);
 SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *server, long long deadline_ms,
                    struct tls_failure *failure);
 void tls_describe(SSL *ssl, char *buf, size_t size);
+int tls_expect_name(X509_VERIFY_PARAM *vp, const char *server);
+int tls_server_is_ip(const char *server);
+void tls_note_failure(struct tls_failure *failure, X509_STORE_CTX *store);
+void tls_alt_names(X509 *cert, char *buf, size_t size);
 
 #endif

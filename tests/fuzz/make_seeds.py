@@ -272,6 +272,83 @@ account = nobody
 for k, v in CONF.items():
     put("config", k, v)
 
+# fuzz_sendmail_msg: byte 0 = options (bit 0 -i, bit 1 -t, bits 2-7 the
+# size limit in units of 37 bytes, 0 = none), then standard input.
+def sm_opts(i=0, t=0, limit=0):
+    return bytes([i | t << 1 | limit << 2])
+
+
+SM = {
+    "cron": sm_opts() + b"From: root (Cron Daemon)\nTo: root\n"
+            b"Subject: Cron <root@host> run-parts\n\nok\n",
+    "t-bcc-groups": sm_opts(t=1) + b"To: \"Doe, J\" <j@d.example>, a@b.example (c)\r\n"
+                    b"Cc: team: x@y.example, z@w.example;\r\n"
+                    b"Bcc: hidden@e.example,\r\n <route@f.example>\r\n"
+                    b"Subject: t\r\n\r\nbody\r\n",
+    "t-folded-no-blank": sm_opts(t=1) + b"to: a@b.example,\n\tc@d.example\nnot a header\n",
+    "dot-end": sm_opts() + b"Subject: d\n\nline\n.\nafter the dot\n",
+    "dot-data-i": sm_opts(i=1) + b"Subject: d\n\n.\n..\n",
+    "mbox-from": sm_opts(t=1) + b"From someone Thu Dec  3 10:00:00 2026\nTo: x@y.example\n\nb\n",
+    "limit": sm_opts(limit=2) + b"Subject: big\n\n" + b"x" * 200 + b"\n",
+    "no-newline-at-end": sm_opts() + b"Subject: n\n\nlast line",
+    "control-in-to": sm_opts(t=1) + b"To: a\x1b@b.example\n\nx\n",
+    "cr-split": sm_opts() + b"a\r\rb\r\n\r\n.\r\n",
+}
+for k, v in SM.items():
+    put("sendmail_msg", k, v)
+
+# fuzz_spool_file: bytes 0-1 = where a copy is cut, then a spool file.
+SPOOL_ENV = (b"exorelay-spool 1\nid 0123456789ABCDEF0123\ntime 1764000000\nuid 1000\n"
+             b"sender app@example.com\nnotify success,failure\nret hdrs\n"
+             b"envid abc123\n")
+SPOOL_BODY = b"Subject: x\n\nhello\n"
+SPOOL = {
+    "queued": b"\x00\x30" + SPOOL_ENV + b"size %d\nrcpt a@example.com\n"
+              b"rcpt b@example.com\n\n" % len(SPOOL_BODY) + SPOOL_BODY,
+    "null-sender-dsn": b"\x01\x00" + b"exorelay-spool 1\nsender \ndsn 1\nsize 0\n"
+                       b"rcpt postmaster@example.com\n\n",
+    "state": b"\x00\x10" + SPOOL_ENV + b"size 5\nrcpt a@example.com\nattempts 3\n"
+             b"first 1764000000\nlast 1764000600\nnext 1764001200\n"
+             b"error 451 4.4.2 connection lost\ndone a@example.com\n"
+             b"failed b@example.com\t550 5.1.1 unknown\n\n",
+    "torn-envelope": b"\x00\x00" + SPOOL_ENV + b"size 99\nrcpt a@exam",
+    "torn-body": b"\x00\x00" + SPOOL_ENV + b"size 99\nrcpt a@example.com\n\nSubject: x\n",
+    "no-sender": b"\x00\x00exorelay-spool 1\nrcpt a@example.com\n\n",
+    "bad-magic": b"\x00\x00exorelay-spool 2\nsender a\n\n",
+    "unknown-key-cr": b"\x00\x05exorelay-spool 1\nfuture key\nsender a@b\r\nsize 0\n\n",
+    "negative-size": b"\x00\x05exorelay-spool 1\nsender a@b\nsize -1\n\n",
+}
+for k, v in SPOOL.items():
+    put("spool_file", k, v)
+
+# fuzz_tls_names: byte 0 = size of the names buffer - 1, the server name,
+# NUL, then entries [type][length][bytes]: type 0 DNS, 1 IP, 2 e-mail, 3 CN.
+def san(kind, value):
+    return bytes([kind, len(value)]) + value
+
+
+TLS = {
+    "exchange": b"\xff" + b"smtp.office365.com\x00" + san(3, b"outlook.com")
+                + san(0, b"*.office365.com") + san(0, b"outlook.com")
+                + san(0, b"*.outlook.com"),
+    "exact": b"\x80smtp.example.com\x00" + san(0, b"SMTP.Example.COM"),
+    "partial-wildcard": b"\x80smtp.example.com\x00" + san(0, b"s*.example.com"),
+    "wildcard-two-labels": b"\x80a.smtp.example.com\x00" + san(0, b"*.example.com"),
+    "ip4": b"\x80" + b"127.0.0.1\x00" + san(1, b"\x7f\x00\x00\x01"),
+    "ip6": b"\x80::1\x00" + san(1, b"\x00" * 15 + b"\x01"),
+    "ip-short": b"\x80" + b"127.0.0.1\x00" + san(1, b"\x7f"),
+    "ip-odd-length": b"\x10" + b"10.0.0.1\x00" + san(1, b"\x0a\x00\x00\x01\x00")
+                     + san(1, b""),
+    "cn-only": b"\x80relay.example\x00" + san(3, b"relay.example"),
+    "cn-ignored-with-san": b"\x80relay.example\x00" + san(3, b"relay.example")
+                           + san(0, b"other.example"),
+    "control-in-dns": b"\x20evil.example\x00" + san(0, b"evil\x1b[2J.example")
+                      + san(0, b"nul\x00.example") + san(2, b"a@b"),
+    "tiny-buffer": b"\x00x.example\x00" + san(0, b"y.example"),
+}
+for k, v in TLS.items():
+    put("tls_names", k, v)
+
 # fuzz_addr: a header value or a recipient argument, as it comes.
 ADDR = {
     "list": b'a@b.example, "Doe, John" <john@d.example>, jane@y.example (Jane Y)',

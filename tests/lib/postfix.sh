@@ -174,10 +174,9 @@ pf_mailq() {
 }
 
 pf_release() {
+    _t0=$(date +%s.%N)                  # from the release on: nothing leaves before
     pf_conf "$1" "defer_transports ="
     postfix -c "$1/etc" reload >/dev/null 2>&1
-    sleep 1
-    _t0=$(date +%s.%N)
     pf_flush "$1"
     pf_wait_queue "$1" 0 600 || { echo "drain failed:" >&2; pf_mailq "$1" | tail -5 >&2; return 1; }
     awk "BEGIN { printf \"%.0f\", $2 / ($(date +%s.%N) - $_t0) }"

@@ -4,6 +4,8 @@
 #   relay_start CONF     start "exorelay -c CONF run -f" (log: $RELAY_LOG,
 #                        default $TESTS_TMP/relay.log, appended), wait until
 #                        it serves; killed at exit. Sets RELAY_PID.
+#                        RELAY_AS="setpriv ..." starts it through that
+#                        command (as systemd's User= does: no root at all)
 #   relay_stop           SIGTERM and wait; returns its exit status
 #   relay_reload         SIGHUP, wait for the "reloaded" log line
 #   relay_add_account CONF NAME APP MAILBOX
@@ -36,7 +38,7 @@ socket.create_connection((h.strip("[]"), int(p)), timeout=1).close()' "$_l" 2>/d
 }
 
 relay_start() {
-    "$BIN/exorelay" -c "$1" run -f 2>>"$RELAY_LOG" &
+    ${RELAY_AS:-} "$BIN/exorelay" -c "$1" run -f 2>>"$RELAY_LOG" &
     RELAY_PID=$!
     cleanup_add "kill $RELAY_PID 2>/dev/null"
     _i=0

@@ -214,8 +214,8 @@ static void file_errors(void)
     snprintf(body, sizeof(body), "%scertificate_file = @CERT@\n"
              "private_key_file = @TMP@/other.key\n", certacct);
     conftest_write("other.key", "", 0600);
-    system("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
-           "-out \"$TESTS_TMP/other.key\" 2>/dev/null");
+    ok(system("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+              "-out \"$TESTS_TMP/other.key\" 2>/dev/null") == 0, "openssl made other.key");
     bad("key of another certificate", body, 6, "is not the private key of ");
     chmod(strcat(strcpy(body, conftest_tmp), "/main.key"), 0644);
     snprintf(body, sizeof(body), "%scertificate_file = @CERT@\n"
@@ -223,8 +223,9 @@ static void file_errors(void)
     bad("private key readable by others", body, 6, "run chmod 600 ");
     chmod(strcat(strcpy(body, conftest_tmp), "/main.key"), 0600);
     conftest_write("enc.key", "", 0600);
-    system("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes256 "
-           "-pass pass:xyzzy -out \"$TESTS_TMP/enc.key\" 2>/dev/null");
+    ok(system("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -aes256 "
+              "-pass pass:xyzzy -out \"$TESTS_TMP/enc.key\" 2>/dev/null") == 0,
+       "openssl made enc.key");
     snprintf(body, sizeof(body), "%scertificate_file = @CERT@\n"
              "private_key_file = @TMP@/enc.key\n", certacct);
     bad("encrypted private key", body, 6, "is not an unencrypted PEM private key");

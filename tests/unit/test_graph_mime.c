@@ -82,7 +82,7 @@ static void test_body_and_size(void)
     graph_body_free(&body);
     big = malloc(n);
     memset(big, 'x', n);
-    ftruncate(fd, 0);
+    ok(ftruncate(fd, 0) == 0, "emptied for the large message");
     lseek(fd, 0, SEEK_SET);
     ok(write(fd, big, n) == (ssize_t) n, "3.3 MB written");
     lseek(fd, 0, SEEK_SET);

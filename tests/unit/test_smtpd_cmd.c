@@ -81,6 +81,12 @@ static void params(void)
     ok(smtpd_params_check("NOTIFY=NEVER", 0, &size, &r) < 0,
        "an RCPT parameter on MAIL is refused");
     ok(smtpd_params_check("SIZE=12x", 0, &size, &r) < 0 && r.code == 501, "bad SIZE is refused");
+    ok(smtpd_params_check("ENVID=a\rb", 0, &size, &r) < 0 && r.code == 501
+       && strcmp(r.enhanced, "5.5.4") == 0, "a CR in a MAIL parameter value: 501 5.5.4");
+    ok(smtpd_params_check("NOTIFY=NEVER ORCPT=rfc822;a\x1b[2J@b", 1, &size, &r) < 0
+       && r.code == 501, "an ESC in a RCPT parameter value: 501");
+    ok(smtpd_params_check("RET=HDRS\tENVID=x", 0, &size, &r) < 0 && r.code == 501
+       && strchr(r.text, '\t') == NULL, "a TAB: 501, and the reply holds no control character");
     smtpd_params_upstream("SIZE=1 BODY=8BITMIME SMTPUTF8 RET=FULL", has_all, NULL,
                           out, sizeof(out));
     is_str(out, " SIZE=1 BODY=8BITMIME SMTPUTF8 RET=FULL", "all passed to a capable upstream");

@@ -104,6 +104,24 @@ static void test_parse_errors(void)
        "an unknown key is ignored");
     is_int(env.nrcpt, 1, "and the rest still read");
     spool_env_free(&env);
+
+    /* found by fuzz_spool_file (issue 13) */
+    const char *cr = SPOOL_MAGIC "\nsender a@b\nrcpt c@d\r\n\n";
+    const char *noid = SPOOL_MAGIC "\nsender a@b\ndsn 14\nrcpt c@d\n\n";
+    char   *text;
+    size_t  len;
+    struct spool_env back;
+
+    ok(spool_env_parse(cr, strlen(cr), &env, err, sizeof(err)) < 0 && env.sender == NULL,
+       "a CR in a value: refused, nothing left set (%s)", err);
+    ok(spool_env_parse(noid, strlen(noid), &env, err, sizeof(err)) == 0
+       && spool_env_format(&env, 1, &text, &len) == 0
+       && spool_env_parse(text, len, &back, err, sizeof(err)) == 0,
+       "an envelope without an id line is written back readable");
+    ok(back.is_dsn == 1 && env.is_dsn == 1, "dsn is a flag: 14 reads as 1 both times");
+    free(text);
+    spool_env_free(&back);
+    spool_env_free(&env);
 }
 
 /* count_dir - entries of spool/sub whose name starts with prefix */
