@@ -25,6 +25,7 @@
 
 #include "support/iowait.h"
 #include "common/log.h"
+#include "pace.h"
 #include "pool.h"
 
 #define LIMIT_BACKOFF_FIRST 5           /* seconds after a first 432 */
@@ -426,19 +427,11 @@ int pool_max_seen(struct pool *p)
 }
 
 /* pace_wait - seconds the next message waits; reserve: take its slot
- * (lock held). GCRA: at most rate/10 (at least 1) at once, then one per
- * interval, so any 60 s hold at most 1.1 * rate. The slot is reserved
- * before sleeping, which keeps concurrent senders in arrival order. */
+ * (lock held; see pace.h) */
 static double pace_wait(struct pool *p, int reserve)
 {
-    int     rate = p->acct->messages_per_minute;
-    double  interval = 60.0 / rate;
-    double  tolerance = ((rate / 10 > 1 ? rate / 10 : 1) - 1) * interval;
-    double  now = mono_ms() / 1000.0, tat = p->pace_tat < now ? now : p->pace_tat;
-
-    if (reserve)
-        p->pace_tat = tat + interval;
-    return tat - tolerance - now;
+    return pace_slot(&p->pace_tat, p->acct->messages_per_minute,
+                     mono_ms() / 1000.0, reserve);
 }
 
 /* pool_pace_delay - what pool_pace would wait now, in milliseconds */
