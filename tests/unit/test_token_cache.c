@@ -123,19 +123,18 @@ static void check_lock(void)
 {
     struct token_params p = params("main", "contoso.com", "c1");
     char path[4096], lock[4200];
-    int pipefd[2], fd;
+    int pipefd[2], release[2], fd;
     pid_t pid;
     char c;
 
     token_cache_path(&p, path, sizeof(path));
     snprintf(lock, sizeof(lock), "%s.lock", path);
-    if (pipe(pipefd) < 0)
+    if (pipe(pipefd) < 0 || pipe(release) < 0)
         return;
-    if ((pid = fork()) == 0) {
+    if ((pid = fork()) == 0) {          /* holds the lock until told */
         int l = token_cache_lock(path);
-        if (write(pipefd[1], "x", 1) != 1)
+        if (write(pipefd[1], "x", 1) != 1 || read(release[0], &c, 1) != 1)
             _exit(1);
-        usleep(300000);
         token_cache_unlock(l);
         _exit(0);
     }
@@ -143,11 +142,14 @@ static void check_lock(void)
         return;
     fd = open(lock, O_RDWR);
     ok(flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK, "another process holds the lock");
+    if (write(release[1], "x", 1) != 1)
+        return;
     int l2 = token_cache_lock(path);
     ok(l2 >= 0, "and the lock is ours once it lets go");
     token_cache_unlock(l2);
     close(fd);
     waitpid(pid, NULL, 0);
+    close(pipefd[0]); close(pipefd[1]); close(release[0]); close(release[1]);
     struct stat sb;
     ok(stat(lock, &sb) == 0 && (sb.st_mode & 0777) == 0600, "lock file mode 0600");
 
