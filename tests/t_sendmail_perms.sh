@@ -105,7 +105,7 @@ ok "the same with EXORELAY_CONF" test $? = 73
 # swap it between the check and the read). strace shows every system call
 # that names the file.
 if command -v strace >/dev/null 2>&1; then
-    printf 'x\n' | strace -f -qq -e trace=%file -o "$TESTS_TMP/strace.out" \
+    printf 'x\n' | strace -f -qq -e trace=%file,%fstat -o "$TESTS_TMP/strace.out" \
         setpriv --reuid=$USER1 --regid=$USER1 --clear-groups "$SM" -C "$CONF" \
         traced@example.com 2>"$TESTS_TMP/err"
     tap_ok $? "-C with the admin's config, traced: submitted (exit 0)"
@@ -113,8 +113,12 @@ if command -v strace >/dev/null 2>&1; then
     echo "$named" | sed 's/^/# /'
     test "$(echo "$named" | grep -c .)" = 1 && echo "$named" | grep -q 'openat('
     tap_ok $? "the config is named in exactly one system call, its open (then fstat on the descriptor)"
-    grep -q 'newfstatat([0-9]*, "", .*AT_EMPTY_PATH\|fstat([0-9]' "$TESTS_TMP/strace.out"
-    tap_ok $? "... and checked with fstat"
+    # the descriptor the open returned, then a stat of that descriptor
+    # after it (glibc's fstat is fstat, newfstatat or statx with "")
+    fd=$(echo "$named" | sed -n 's/.*= \([0-9]*\)$/\1/p')
+    test -n "$fd" && sed -n "\|\"$CONF\"|,\$p" "$TESTS_TMP/strace.out" |
+        grep -q "fstat($fd,\|newfstatat($fd, \"\", .*AT_EMPTY_PATH\|statx($fd, \"\", AT_EMPTY_PATH"
+    tap_ok $? "... and checked with fstat on that descriptor ($fd)"
 fi
 # A config only the drop group could read is not read through the group.
 install -m 0640 -g $G "$CONF" "$TESTS_TMP/group-only.conf"
