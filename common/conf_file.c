@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "conf_file.h"
+#include "pem.h"
 #include "secret.h"
 
 /* Unprivileged readers (exorelay-sendmail run by any user) cannot open the
@@ -69,44 +70,6 @@ int cf_secret_file(const char *path, char *err, size_t errlen)
     return file_mode_problem(path, err, errlen);
 }
 
-/* no_passphrase - pem_password_cb that refuses: keys must be unencrypted */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void) buf;
-    (void) size;
-    (void) rwflag;
-    (void) u;
-    return -1;
-}
-
-/* load_key - the PEM private key at path, or NULL */
-static EVP_PKEY *load_key(const char *path)
-{
-    FILE   *fp = fopen(path, "re");
-    EVP_PKEY *key;
-
-    if (fp == NULL)
-        return NULL;
-    key = PEM_read_PrivateKey(fp, NULL, no_passphrase, NULL);
-    fclose(fp);
-    ERR_clear_error();
-    return key;
-}
-
-/* load_cert - the first PEM certificate at path, or NULL */
-static X509 *load_cert(const char *path)
-{
-    FILE   *fp = fopen(path, "re");
-    X509   *cert;
-
-    if (fp == NULL)
-        return NULL;
-    cert = PEM_read_X509(fp, NULL, NULL, NULL);
-    fclose(fp);
-    ERR_clear_error();
-    return cert;
-}
-
 /* cf_key_file - a 0600 unencrypted PEM private key */
 int cf_key_file(const char *path, char *err, size_t errlen)
 {
@@ -116,7 +79,7 @@ int cf_key_file(const char *path, char *err, size_t errlen)
         return 0;
     if (cf_secret_file(path, err, errlen) < 0)
         return -1;
-    if ((key = load_key(path)) == NULL) {
+    if ((key = pem_read_key(path)) == NULL) {
         snprintf(err, errlen, "%s is not an unencrypted PEM private key "
                  "(want -----BEGIN PRIVATE KEY-----; decrypt it with "
                  "openssl pkey -in KEY -out NEWKEY)", path);
@@ -135,7 +98,7 @@ int cf_cert_file(const char *path, char *err, size_t errlen)
 
     if (readable(path, err, errlen) < 0)
         return -1;
-    if ((cert = load_cert(path)) == NULL) {
+    if ((cert = pem_read_cert(path)) == NULL) {
         snprintf(err, errlen, "%s is not a PEM certificate (want "
                  "-----BEGIN CERTIFICATE-----; convert DER with "
                  "openssl x509 -inform der -in CERT -out CERT.pem)", path);
@@ -150,8 +113,8 @@ int cf_key_matches(const char *cert_path, const char *key_path, char *err, size_
 {
     if (files_unchecked)
         return 0;
-    X509   *cert = load_cert(cert_path);
-    EVP_PKEY *key = load_key(key_path);
+    X509   *cert = pem_read_cert(cert_path);
+    EVP_PKEY *key = pem_read_key(key_path);
     int     ok = cert && key && X509_check_private_key(cert, key) == 1;
 
     ERR_clear_error();

@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/pem.h"
 #include "token_int.h"
 
 /* load_secret - the client secret file */
@@ -44,32 +45,6 @@ static int load_secret(const struct token_params *p, struct token_cred *cred,
     return 0;
 }
 
-/* read_cert - the first certificate of certificate_file */
-static X509 *read_cert(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    X509 *cert;
-
-    if (fp == NULL)
-        return NULL;
-    cert = PEM_read_X509(fp, NULL, NULL, NULL);
-    fclose(fp);
-    return cert;
-}
-
-/* read_key - the private key; a passphrase prompt must never happen */
-static EVP_PKEY *read_key(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    EVP_PKEY *key;
-
-    if (fp == NULL)
-        return NULL;
-    key = PEM_read_PrivateKey(fp, NULL, NULL, (void *) "");
-    fclose(fp);
-    return key;
-}
-
 /* cert_not_after - the certificate's end of validity, as time_t */
 static time_t cert_not_after(X509 *cert)
 {
@@ -86,7 +61,7 @@ static int load_certificate(const struct token_params *p, struct token_cred *cre
 {
     char err[300], thumb[64];
 
-    if ((cred->cert = read_cert(p->cert_file)) == NULL) {
+    if ((cred->cert = pem_read_cert(p->cert_file)) == NULL) {
         ERR_clear_error();
         entra_diag_causef(diag, 0, "certificate_file must hold the certificate "
                           "uploaded to the app registration, in PEM",
@@ -99,7 +74,7 @@ static int load_certificate(const struct token_params *p, struct token_cred *cre
                           "key file: %s", err);
         return -1;
     }
-    if ((cred->key = read_key(p->key_file)) == NULL) {
+    if ((cred->key = pem_read_key(p->key_file)) == NULL) {
         ERR_clear_error();
         entra_diag_causef(diag, 0, "private_key_file must hold an unencrypted "
                           "PEM private key (RSA or EC P-256); decrypt it with "
