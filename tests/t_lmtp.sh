@@ -44,6 +44,12 @@ field() { "$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys
 out=$(lmtp "" 'first\r\n' a@example.net)
 echo "$out" | grep -q '^250 2.1.5 Recipient OK' && echo "$out" | grep -q '^354 '
 tap_ok $? "RCPT and DATA are answered locally"
+# DSN parameters are not passed on by the one flight: LHLO must not
+# announce DSN (the client then keeps the duty), EHLO still does
+echo "$out" | grep -q '| 250-PIPELINING |' && ! echo "$out" | grep -q '| 250.DSN'
+tap_ok $? "LHLO does not announce DSN"
+printf '<\n> EHLO c\\r\\n\n<\n> QUIT\\r\\n\n<\n' | smtp_session "unix:$SOCK" | grep -q '| 250-DSN |'
+tap_ok $? "... EHLO does"
 out=$(lmtp "" 'second\r\n' a@example.net b@example.net)
 [ "$(echo "$out" | grep -c '^250 2.0.0 OK <')" = 2 ]; tap_ok $? "a final reply for each recipient"
 [ "$(standin_stat round_trips_last)" = 1 ]

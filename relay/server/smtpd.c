@@ -168,7 +168,9 @@ static void do_hello(struct session *s, enum smtpd_verb v, const char *args)
         cio_printf(io, "250-SIZE");
     cio_printf(io, "250-8BITMIME");
     cio_printf(io, "250-SMTPUTF8");
-    cio_printf(io, "250-DSN");
+    if (!s->lmtp)       /* LMTP's one flight does not pass DSN on: the
+                         * client keeps that duty (smtpd_lmtp.c) */
+        cio_printf(io, "250-DSN");
     cio_printf(io, "250 ENHANCEDSTATUSCODES");
 }
 

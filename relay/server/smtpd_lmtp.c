@@ -27,8 +27,10 @@
  * small whatever the message size, the size is known before the first
  * byte goes upstream (BDAT LAST needs it), and a message that Exchange
  * refused with its quota can be sent again through another mailbox.
- * XXX DSN parameters (NOTIFY=, RET=, ENVID=) of the client are not
- * passed upstream on this path; Exchange's defaults apply.
+ * XXX DSN parameters (NOTIFY=, RET=, ENVID=) are not passed upstream on
+ * this path, so LHLO does not announce DSN: the client keeps the duty
+ * (Postfix then sends "relayed" notices for NOTIFY=SUCCESS itself and
+ * honours NOTIFY=NEVER for its bounces) instead of having it dropped here.
  */
 #include <errno.h>
 #include <fcntl.h>
