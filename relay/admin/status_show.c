@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/appendf.h"
 #include "cred_expiry.h"
 #include "support/stats.h"
 #include "status_show.h"
@@ -182,22 +183,10 @@ struct verdict {
     char    perf[1024];
 };
 
-/* append - printf at the end of buf, cut at its size */
-static void __attribute__((format(printf, 3, 4)))
-append(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t  used = strlen(buf);
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-}
-
 /* problem - note one finding at level */
 static void problem(struct verdict *v, int level, const char *account, const char *what)
 {
-    append(v->text, sizeof(v->text), "%s%s%s%s", v->text[0] ? "; " : "",
+    appendf(v->text, sizeof(v->text), "%s%s%s%s", v->text[0] ? "; " : "",
            account ? account : "", account ? ": " : "", what);
     if (level > v->level)
         v->level = level;
@@ -221,7 +210,7 @@ static void check_credential(const struct config *cfg, struct verdict *v, json_t
             problem(v, CHECK_WARNING, name, buf);
         return;
     }
-    append(v->perf, sizeof(v->perf), "%s'%s_credential_days'=%ld;%d;%d",
+    appendf(v->perf, sizeof(v->perf), "%s'%s_credential_days'=%ld;%d;%d",
            v->perf[0] ? " " : "", name, days, warn, cfg->alarm_critical_days);
     if (days <= cfg->alarm_critical_days)
         problem(v, CHECK_CRITICAL, name, buf);
@@ -250,7 +239,7 @@ static void check_counters(struct verdict *v, json_t *a)
     json_t *c = json_object_get(a, "counters");
 
     for (int i = 1; c != NULL && i < STATS_NCOUNTERS; i++)
-        append(v->perf, sizeof(v->perf), " '%s_%s'=%lldc", str(a, "name"),
+        appendf(v->perf, sizeof(v->perf), " '%s_%s'=%lldc", str(a, "name"),
                stats_counter_name(i), (long long) num(c, stats_counter_name(i), 0));
 }
 

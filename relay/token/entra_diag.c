@@ -32,6 +32,7 @@
 
 #include <curl/curl.h>
 
+#include "common/appendf.h"
 #include "token_int.h"
 
 /* What each AADSTS code of a client-credentials request means. */
@@ -74,18 +75,6 @@ static const struct aadsts_row {
      "set scope = https://outlook.office365.com/.default (or remove the "
      "scope = line: that is the default)"},
 };
-
-/* appendf - printf at the end of what buf holds, truncating */
-static void __attribute__((format(printf, 3, 4)))
-appendf(char *buf, size_t size, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf + used, size - used, fmt, ap);
-    va_end(ap);
-}
 
 /* setf - printf into buf, truncating: diagnoses are short on purpose */
 static void __attribute__((format(printf, 3, 4)))
